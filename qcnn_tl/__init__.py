@@ -1,0 +1,1 @@
+"""qcnn_tl: classical-to-quantum CNN transfer learning on the Qiskit stack."""

@@ -1,0 +1,68 @@
+r"""Two-qubit pooling blocks :math:`V(\theta)` on (control → target); the control is traced out (SPEC §6).
+
+The pooling leaves its ``X`` on the discarded control qubit, as the reference code does: nothing measures
+that qubit, so the readout is unaffected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from qiskit.circuit import QuantumCircuit
+
+from qcnn_tl._registry import Registry
+from qcnn_tl.circuits.ansatz import Angle, check_num_weights, controlled_u3
+
+
+@dataclass(frozen=True)
+class Pooling:
+    """A pooling block of the QCNN (SPEC §6).
+
+    Attributes:
+        name: ``"zx"``, ``"generalized"`` or ``"none"``.
+        num_params: Number of weights :math:`|V|` per pooling level.
+        build: Appends the block on ``(control, target)``; ``None`` for no pooling.
+        label: The paper's description.
+    """
+
+    name: str
+    num_params: int
+    build: Callable[[QuantumCircuit, Sequence[Angle], int, int], None] | None
+    label: str
+
+    def circuit(self, weights: Sequence[Angle]) -> QuantumCircuit:
+        """Returns the block alone on two qubits (control 0, target 1).
+
+        Raises:
+            ValueError: If this is the no-pooling entry or ``weights`` has the wrong length.
+        """
+        if self.build is None:
+            raise ValueError("pooling 'none' has no circuit")
+        check_num_weights(f"pooling {self.name!r}", self.num_params, weights)
+        qc = QuantumCircuit(2, name=f"pool_{self.name}")
+        self.build(qc, weights, 0, 1)
+        return qc
+
+
+def _zx(qc: QuantumCircuit, t: Sequence[Angle], control: int, target: int) -> None:
+    qc.crz(t[0], control, target)
+    qc.x(control)
+    qc.crx(t[1], control, target)
+
+
+def _generalized(qc: QuantumCircuit, t: Sequence[Angle], control: int, target: int) -> None:
+    controlled_u3(qc, t[0:3], control, target)
+    qc.x(control)
+    controlled_u3(qc, t[3:6], control, target)
+
+
+POOLINGS: Registry[Pooling] = Registry(
+    "pooling",
+    (
+        ("zx", Pooling("zx", 2, _zx, "ZX pooling (paper default)")),
+        ("generalized", Pooling("generalized", 6, _generalized, "generalised pooling (_R models)")),
+        ("none", Pooling("none", 0, None, "no pooling")),
+    ),
+)
+"""The pooling choices of SPEC §6."""

@@ -1,0 +1,236 @@
+r"""The QCNN template: encoding, then convolution and pooling levels, read out on one qubit (SPEC §4).
+
+Levels follow one hierarchical rule on the list of active qubits :math:`A` (all qubits at first):
+
+* convolution: :math:`U` on :math:`(A_0, A_{-1})` when :math:`|A| > 2`, then on the even neighbour
+  pairs :math:`(A_0, A_1), (A_2, A_3), \dots`, then on the odd ones :math:`(A_1, A_2), \dots`;
+* pooling: :math:`V` on :math:`(A_{2i+1} \to A_{2i})`, keeping the even positions, except the last
+  level (:math:`|A| = 2`) which pools :math:`A_0 \to A_1`.
+
+For 8 qubits this gives exactly the authors' layout and readout qubit 4. Weights are shared within a
+level and ordered ``[conv_1 | … | conv_L | pool_1 | … | pool_L]`` as in the reference code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from qiskit.circuit import Parameter, ParameterVector, QuantumCircuit
+from qiskit.quantum_info import SparsePauliOp
+
+from qcnn_tl.circuits.ansatz import ANSATZES
+from qcnn_tl.circuits.encoding import ENCODINGS
+from qcnn_tl.circuits.pooling import POOLINGS
+
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class QCNNLevel:
+    """One level of the QCNN.
+
+    Attributes:
+        conv_pairs: Ordered ``(a, b)`` pairs the convolution block acts on, in application order.
+        pool_pairs: ``(control, target)`` pairs of the pooling; the controls are discarded.
+    """
+
+    conv_pairs: tuple[Pair, ...]
+    pool_pairs: tuple[Pair, ...]
+
+
+def _check_num_qubits(num_qubits: int) -> None:
+    if not isinstance(num_qubits, int) or num_qubits < 2 or num_qubits & (num_qubits - 1):
+        raise ValueError(f"num_qubits must be a power of two ≥ 2 (4, 8, 16); got {num_qubits!r}")
+
+
+def qcnn_layout(num_qubits: int = 8) -> tuple[QCNNLevel, ...]:
+    """The convolution and pooling pairs of every level.
+
+    Args:
+        num_qubits: A power of two ≥ 2.
+
+    Returns:
+        One :class:`QCNNLevel` per halving, :math:`\\log_2 n` in all.
+
+    Raises:
+        ValueError: If ``num_qubits`` is not a power of two ≥ 2.
+
+    >>> [level.pool_pairs for level in qcnn_layout(8)]
+    [((1, 0), (3, 2), (5, 4), (7, 6)), ((2, 0), (6, 4)), ((0, 4),)]
+    """
+    _check_num_qubits(num_qubits)
+    active = list(range(num_qubits))
+    levels = []
+    while len(active) > 1:
+        conv: list[Pair] = [(active[0], active[-1])] if len(active) > 2 else []
+        conv += [(active[i], active[i + 1]) for i in range(0, len(active) - 1, 2)]
+        conv += [(active[i], active[i + 1]) for i in range(1, len(active) - 1, 2)]
+        if len(active) > 2:
+            pool = tuple((active[i + 1], active[i]) for i in range(0, len(active), 2))
+            active = active[::2]
+        else:
+            pool = ((active[0], active[1]),)
+            active = active[1:]
+        levels.append(QCNNLevel(tuple(conv), pool))
+    return tuple(levels)
+
+
+def readout_qubit(num_qubits: int = 8) -> int:
+    """The qubit left after all pooling levels (4 for 8 qubits)."""
+    return qcnn_layout(num_qubits)[-1].pool_pairs[-1][1]
+
+
+def qcnn_circuit(
+    ansatz: str = "U_SU4", pooling: str = "zx", *, num_qubits: int = 8
+) -> tuple[QuantumCircuit, tuple[Parameter, ...]]:
+    """The trainable part of the QCNN: all convolution and pooling levels.
+
+    Args:
+        ansatz: A name from :data:`~qcnn_tl.circuits.ansatz.ANSATZES`.
+        pooling: A name from :data:`~qcnn_tl.circuits.pooling.POOLINGS`.
+        num_qubits: A power of two ≥ 2.
+
+    Returns:
+        The circuit and its weight parameters ``w`` in the reference order.
+
+    Raises:
+        ValueError: On an unknown name, a bad ``num_qubits``, or a model with no weights.
+    """
+    conv = ANSATZES[ansatz]
+    pool = POOLINGS[pooling]
+    layout = qcnn_layout(num_qubits)
+    num_levels = len(layout)
+    num_weights = num_levels * (conv.num_params + pool.num_params)
+    if num_weights == 0:
+        raise ValueError(f"ansatz {ansatz!r} with pooling {pooling!r} has no trainable weights")
+    w = ParameterVector("w", num_weights)
+    qc = QuantumCircuit(num_qubits, name=f"qcnn_{ansatz}_{pooling}")
+    pool_offset = num_levels * conv.num_params
+    for index, level in enumerate(layout):
+        conv_w = w[index * conv.num_params : (index + 1) * conv.num_params]
+        for a, b in level.conv_pairs:
+            conv.build(qc, conv_w, a, b)
+        if pool.build is not None:
+            start = pool_offset + index * pool.num_params
+            pool_w = w[start : start + pool.num_params]
+            for control, target in level.pool_pairs:
+                pool.build(qc, pool_w, control, target)
+    return qc, tuple(w)
+
+
+def readout_observable(num_qubits: int = 8) -> SparsePauliOp:
+    """:math:`Z` on the readout qubit, as a ``SparsePauliOp`` over all qubits."""
+    return SparsePauliOp.from_sparse_list([("Z", [readout_qubit(num_qubits)], 1.0)], num_qubits)
+
+
+@dataclass(frozen=True)
+class QCNNTemplate:
+    """A full QCNN template: encoding followed by the trainable levels.
+
+    Attributes:
+        circuit: The parameterised circuit (no measurements, no resets).
+        input_params: Encoding parameters, bound per sample.
+        weight_params: Trainable weights in the reference order.
+        observable: :math:`Z` on the readout qubit; :math:`P(1) = (1 - \\langle Z\\rangle)/2`.
+        ansatz: Convolution ansatz name.
+        pooling: Pooling name.
+        encoding: Encoding name.
+    """
+
+    circuit: QuantumCircuit
+    input_params: tuple[Parameter, ...]
+    weight_params: tuple[Parameter, ...]
+    observable: SparsePauliOp
+    ansatz: str
+    pooling: str
+    encoding: str
+
+    @property
+    def num_qubits(self) -> int:
+        """Number of qubits."""
+        return self.circuit.num_qubits
+
+    @property
+    def num_weights(self) -> int:
+        """Number of trainable weights."""
+        return len(self.weight_params)
+
+    @property
+    def num_features(self) -> int:
+        """Feature width the encoding takes."""
+        return ENCODINGS[self.encoding].num_features(self.num_qubits)
+
+    @property
+    def name(self) -> str:
+        """A file-safe name, ``"<encoding>_<ansatz>_<pooling>"``."""
+        return f"{self.encoding}_{self.ansatz}_{self.pooling}"
+
+    def input_values(self, features: np.ndarray) -> np.ndarray:
+        """Maps features ``(N, num_features)`` to input-parameter values ``(N, len(input_params))``.
+
+        Raises:
+            ValueError: On the wrong width, non-finite values, or (amplitude) a zero vector.
+        """
+        array = np.asarray(features)
+        width = array.shape[-1] if array.ndim else 0
+        if array.ndim not in (1, 2) or width != self.num_features:
+            raise ValueError(
+                f"{self.encoding} encoding on {self.num_qubits} qubits needs features of shape "
+                f"(N, {self.num_features}); got {array.shape}"
+            )
+        return ENCODINGS[self.encoding].input_values(array)
+
+
+def build_qcnn(
+    ansatz: str = "U_SU4",
+    pooling: str = "zx",
+    *,
+    encoding: str = "amplitude",
+    num_qubits: int = 8,
+) -> QCNNTemplate:
+    """Builds the QCNN template for one (ansatz, pooling, encoding).
+
+    Args:
+        ansatz: Convolution ansatz name (SPEC §5).
+        pooling: ``"zx"``, ``"generalized"`` or ``"none"``.
+        encoding: ``"amplitude"`` or ``"angle"``.
+        num_qubits: A power of two ≥ 2; 8 reproduces the paper.
+
+    Returns:
+        The template.
+
+    Raises:
+        ValueError: On an unknown name, a bad ``num_qubits``, or a model with no weights.
+
+    >>> t = build_qcnn("U_SU4", "zx")
+    >>> t.num_weights, len(t.input_params), t.observable.paulis[0].to_label()
+    (51, 255, 'IIIZIIII')
+    """
+    enc = ENCODINGS[encoding]
+    weights_qc, weight_params = qcnn_circuit(ansatz, pooling, num_qubits=num_qubits)
+    enc_qc, input_params = enc.build(num_qubits)
+    circuit = enc_qc.compose(weights_qc)
+    circuit.name = f"{encoding}_{ansatz}_{pooling}"
+    return QCNNTemplate(
+        circuit=circuit,
+        input_params=input_params,
+        weight_params=weight_params,
+        observable=readout_observable(num_qubits),
+        ansatz=ansatz,
+        pooling=pooling,
+        encoding=encoding,
+    )
+
+
+PAPER_MODELS: tuple[tuple[str, str], ...] = (
+    *(
+        (ansatz, pooling)
+        for ansatz in ANSATZES
+        if ansatz != "ansatz_10"
+        for pooling in ("zx", "generalized")
+    ),
+    ("U_SU4", "none"),
+    ("ansatz_10", "none"),
+)
+"""The (ansatz, pooling) models of the paper's figure, in its order."""
