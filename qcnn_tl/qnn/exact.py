@@ -1,0 +1,455 @@
+r"""The exact engine: a batched, differentiable torch statevector executor of our QCNN templates.
+
+The template ``QuantumCircuit`` itself is lowered (after a transpile to :data:`EXACT_BASIS`), so the
+engine cannot drift from what Aer and hardware run. Every gate becomes one or more *factors*
+
+.. math:: F(a) = C + \cos(a)\,A + \sin(a)\,B, \qquad a = \omega\,(c_0 + \textstyle\sum_p c_p\,p),
+
+with constant matrices :math:`C, A, B` (a constant gate has :math:`A = B = 0`) and an angle linear in
+the circuit parameters. The circuit splits into an *encoding* part (factors that depend on inputs) and a
+*trainable* part (factors that depend on weights). The trainable part is fused into two-qubit blocks;
+blocks with identical factors (weights shared within a level) are built once per call, all at the same
+time, by a log-depth batched matrix product, and each block is applied to the whole batch with one
+gather and one matrix product. Gradients come from torch autograd.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from qiskit import transpile
+from qiskit.circuit import CircuitInstruction, Parameter, ParameterExpression, QuantumCircuit
+from qiskit.circuit.library import CPhaseGate, CRYGate, PhaseGate, RYGate
+from qiskit.quantum_info import Operator, SparsePauliOp
+
+EXACT_BASIS: tuple[str, ...] = (
+    *("rx", "ry", "rz", "p", "u", "crx", "cry", "crz", "cp", "cu"),
+    *("cx", "cy", "cz", "swap", "h", "x", "y", "z", "s", "sdg", "t", "tdg", "sx", "sxdg", "id"),
+)
+"""Gates the exact engine executes; templates are transpiled to these first."""
+
+_FREQUENCY = {"rx": 0.5, "ry": 0.5, "rz": 0.5, "crx": 0.5, "cry": 0.5, "crz": 0.5, "p": 1.0, "cp": 1.0}
+
+
+@dataclass
+class _Factor:
+    """One factor :math:`C + \\cos(a) A + \\sin(a) B` on ``qubits`` (Qiskit little-endian locally)."""
+
+    qubits: tuple[int, ...]
+    c: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    coefs: dict[Parameter, float] = field(default_factory=dict)
+    offset: float = 0.0
+
+
+def _linear_form(value: ParameterExpression | float, scale: float) -> tuple[dict[Parameter, float], float]:
+    """Writes ``scale * value`` as ``offset + Σ coef_p p``; raises if it is not linear."""
+    if not isinstance(value, ParameterExpression):
+        return {}, scale * float(value)
+    params = list(value.parameters)
+    zero = {p: 0.0 for p in params}
+    offset = float(value.bind(zero))
+    coefs = {p: float(value.bind({**zero, p: 1.0})) - offset for p in params}
+    probe = {p: 0.37 + 0.11 * i for i, p in enumerate(params)}
+    expected = offset + sum(coefs[p] * v for p, v in probe.items())
+    if not np.isclose(float(value.bind(probe)), expected, atol=1e-12):
+        raise ValueError(f"the exact engine needs gate angles linear in the parameters; got {value}")
+    return {p: scale * c for p, c in coefs.items()}, scale * offset
+
+
+def _rotation_factor(gate_cls: type, qubits: tuple[int, ...], value: ParameterExpression | float) -> _Factor:
+    name = gate_cls(0.0).name
+    omega = _FREQUENCY[name]
+    m0 = Operator(gate_cls(0.0)).data
+    m_pi = Operator(gate_cls(np.pi / omega)).data
+    m_half = Operator(gate_cls(np.pi / (2 * omega))).data
+    c = (m0 + m_pi) / 2
+    coefs, offset = _linear_form(value, omega)
+    return _Factor(qubits, c, (m0 - m_pi) / 2, m_half - c, coefs, offset)
+
+
+def _lower(instruction: CircuitInstruction, circuit: QuantumCircuit) -> list[_Factor]:
+    """The factors of one instruction, in application order."""
+    op = instruction.operation
+    qubits = tuple(circuit.find_bit(q).index for q in instruction.qubits)
+    if op.name == "barrier":
+        return []
+    if op.name not in EXACT_BASIS:
+        raise ValueError(f"the exact engine cannot execute gate {op.name!r}")
+    if not any(isinstance(p, ParameterExpression) for p in op.params):
+        data = Operator(op).data
+        zero = np.zeros_like(data)
+        return [_Factor(qubits, data, zero, zero)]
+    if op.name == "u":
+        theta, phi, lam = op.params
+        return [
+            _rotation_factor(PhaseGate, qubits, lam),
+            _rotation_factor(RYGate, qubits, theta),
+            _rotation_factor(PhaseGate, qubits, phi),
+        ]
+    if op.name == "cu":
+        theta, phi, lam, gamma = op.params
+        return [
+            _rotation_factor(CPhaseGate, qubits, lam),
+            _rotation_factor(CRYGate, qubits, theta),
+            _rotation_factor(CPhaseGate, qubits, phi),
+            _rotation_factor(PhaseGate, qubits[:1], gamma),
+        ]
+    return [_rotation_factor(type(op), qubits, op.params[0])]
+
+
+_SWAP = np.eye(4)[[0, 2, 1, 3]]
+
+
+def _embed(factor: _Factor, qubits: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+    """The factor's ``(C, A, B)`` as matrices on the block's ``qubits`` (little-endian)."""
+    mats = (factor.c, factor.a, factor.b)
+    if factor.qubits == qubits:
+        return mats
+    if len(factor.qubits) == 2:
+        return tuple(_SWAP @ m @ _SWAP for m in mats)
+    eye = np.eye(2)
+    if factor.qubits[0] == qubits[0]:
+        return tuple(np.kron(eye, m) for m in mats)
+    return tuple(np.kron(m, eye) for m in mats)
+
+
+@dataclass
+class _Block:
+    qubits: tuple[int, ...]
+    factors: list[_Factor]
+
+
+def _fuse(factors: Sequence[_Factor]) -> list[_Block]:
+    """Greedily merges consecutive factors that fit on one or two qubits."""
+    blocks: list[_Block] = []
+    for factor in factors:
+        if blocks:
+            merged = set(blocks[-1].qubits) | set(factor.qubits)
+            if len(merged) <= 2:
+                last = blocks[-1]
+                if len(merged) > len(last.qubits):
+                    extra = next(q for q in factor.qubits if q not in last.qubits)
+                    last.qubits = (*last.qubits, extra)
+                last.factors.append(factor)
+                continue
+        blocks.append(_Block(factor.qubits, [factor]))
+    return blocks
+
+
+class _FactorTable:
+    """Stacked factors of several equal-size blocks, evaluated together."""
+
+    def __init__(
+        self,
+        blocks: Sequence[_Block],
+        params: Sequence[Parameter],
+        dtype: torch.dtype,
+    ) -> None:
+        dim = 1 << len(blocks[0].qubits)
+        length = max(len(b.factors) for b in blocks)
+        index = {p: i for i, p in enumerate(params)}
+        shape = (len(blocks), length, dim, dim)
+        c = np.zeros(shape, complex)
+        c[...] = np.eye(dim)
+        a = np.zeros(shape, complex)
+        b = np.zeros(shape, complex)
+        coefs = np.zeros((len(blocks), length, len(params)))
+        offsets = np.zeros((len(blocks), length))
+        for i, block in enumerate(blocks):
+            for j, factor in enumerate(block.factors):
+                c[i, j], a[i, j], b[i, j] = _embed(factor, block.qubits)
+                for p, coef in factor.coefs.items():
+                    coefs[i, j, index[p]] += coef
+                offsets[i, j] = factor.offset
+        real = torch.float64 if dtype == torch.complex128 else torch.float32
+        self.c = torch.as_tensor(c, dtype=dtype)
+        self.a = torch.as_tensor(a, dtype=dtype)
+        self.b = torch.as_tensor(b, dtype=dtype)
+        self.coefs = torch.as_tensor(coefs, dtype=real)
+        self.offsets = torch.as_tensor(offsets, dtype=real)
+
+    def matrices(self, values: torch.Tensor) -> torch.Tensor:
+        """Block matrices ``(num_blocks, d, d)`` for parameter values ``(num_params,)``."""
+        angles = (self.coefs @ values + self.offsets)[..., None, None]
+        f = self.c + torch.cos(angles) * self.a + torch.sin(angles) * self.b
+        while f.shape[1] > 1:
+            if f.shape[1] % 2:
+                eye = torch.eye(f.shape[-1], dtype=f.dtype).expand(f.shape[0], 1, -1, -1)
+                f = torch.cat([f, eye], dim=1)
+            f = f[:, 1::2] @ f[:, 0::2]
+        return f[:, 0]
+
+
+def _bit_order(num_qubits: int, chosen: tuple[int, ...], *, top: bool = False) -> np.ndarray:
+    """Basis permutation that moves the bits of ``chosen`` to the least (or, with ``top``, most)
+    significant positions.
+
+    Entry ``k`` of the result is the original basis index whose bits, read with ``chosen`` as the
+    lowest bits (``chosen[0]`` lowest) and the other qubits above them in ascending order, give
+    ``k``; with ``top`` the other qubits come lowest and ``chosen`` above them.
+    """
+    rest = [q for q in range(num_qubits) if q not in chosen]
+    order = rest + list(chosen) if top else list(chosen) + rest
+    k = np.arange(1 << num_qubits)
+    original = np.zeros_like(k)
+    for position, qubit in enumerate(order):
+        original |= ((k >> position) & 1) << qubit
+    return original
+
+
+def _realify(m: torch.Tensor) -> torch.Tensor:
+    r"""Complex ``(..., d, d)`` to real ``(..., 2d, 2d)``: :math:`\begin{pmatrix}R & -I\\ I & R\end{pmatrix}`."""
+    re, im = m.real, m.imag
+    return torch.cat((torch.cat((re, -im), -1), torch.cat((im, re), -1)), -2)
+
+
+EncodeOp = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def _encode_op(factor: _Factor, num_qubits: int, params: Sequence[Parameter], dtype: torch.dtype) -> EncodeOp:
+    """A function ``(state, inputs) -> state`` applying one encoding factor to a batch."""
+    index = {p: i for i, p in enumerate(params)}
+    real = torch.float64 if dtype in (torch.float64, torch.complex128) else torch.float32
+    coefs = torch.zeros(len(params), dtype=real)
+    for p, coef in factor.coefs.items():
+        coefs[index[p]] += coef
+    c, a, b = (torch.as_tensor(m if dtype.is_complex else m.real, dtype=dtype) for m in (factor.c, factor.a, factor.b))
+    constant = not factor.coefs
+    if constant and np.count_nonzero(factor.c) == len(factor.c) and np.allclose(np.abs(factor.c).sum(0), 1):
+        perm = np.argmax(np.abs(factor.c), axis=0)
+        phases = factor.c[perm, np.arange(len(perm))]
+        if np.allclose(phases, 1):
+            order = _bit_order(num_qubits, factor.qubits)
+            dim = len(perm)
+            k = np.arange(1 << num_qubits)
+            source = order[(k // dim) * dim + perm[k % dim]]
+            target = np.empty_like(k)
+            target[order] = k
+            gather = torch.as_tensor(source[target])
+            return lambda state, x: state[:, gather]
+
+    def matrices(x: torch.Tensor) -> torch.Tensor:
+        if constant:
+            return c.expand(x.shape[0], -1, -1)
+        angles = (x @ coefs + factor.offset)[:, None, None]
+        return c + torch.cos(angles) * a + torch.sin(angles) * b
+
+    if len(factor.qubits) == 1:
+        q = factor.qubits[0]
+
+        def apply_one(state: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+            m = matrices(x)
+            view = state.view(state.shape[0], -1, 2, 1 << q)
+            s0, s1 = view[:, :, 0], view[:, :, 1]
+            m00, m01, m10, m11 = (m[:, i, j, None, None] for i in (0, 1) for j in (0, 1))
+            return torch.stack((m00 * s0 + m01 * s1, m10 * s0 + m11 * s1), dim=2).view(state.shape)
+
+        return apply_one
+    order_t = torch.as_tensor(_bit_order(num_qubits, factor.qubits))
+
+    def apply_two(state: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        moved = state[:, order_t].view(state.shape[0], -1, 4) @ matrices(x).transpose(-1, -2)
+        return torch.empty_like(state).index_copy_(1, order_t, moved.reshape(state.shape[0], -1))
+
+    return apply_two
+
+
+class ExactEngine:
+    r"""Exact, batched, differentiable :math:`\langle O\rangle` of a template in torch.
+
+    Args:
+        circuit: The template; every input-dependent gate must come before every weight-dependent one.
+        input_params: Parameters bound per sample.
+        weight_params: Trainable parameters (the gradient is with respect to these).
+        observable: A diagonal (``I``/``Z``) Pauli observable on the circuit's qubits.
+        dtype: ``torch.complex128`` (default) or ``torch.complex64``.
+
+    Raises:
+        ValueError: If the circuit mixes inputs and weights in one gate, re-uploads inputs after
+            weights, uses a gate outside :data:`EXACT_BASIS` after transpilation, or the observable is
+            not diagonal.
+    """
+
+    def __init__(
+        self,
+        circuit: QuantumCircuit,
+        *,
+        input_params: Sequence[Parameter],
+        weight_params: Sequence[Parameter],
+        observable: SparsePauliOp,
+        dtype: torch.dtype = torch.complex128,
+    ) -> None:
+        if dtype not in (torch.complex128, torch.complex64):
+            raise ValueError(f"dtype must be torch.complex128 or torch.complex64; got {dtype}")
+        self.num_qubits = circuit.num_qubits
+        self.input_params = tuple(input_params)
+        self.weight_params = tuple(weight_params)
+        self.dtype = dtype
+        self._real = torch.float64 if dtype == torch.complex128 else torch.float32
+        unknown = set(circuit.parameters) - set(self.input_params) - set(self.weight_params)
+        if unknown:
+            names = sorted(p.name for p in unknown)[:5]
+            raise ValueError(f"circuit parameters {names} are neither inputs nor weights")
+        basic = transpile(circuit, basis_gates=list(EXACT_BASIS), optimization_level=0)
+        factors = [f for inst in basic.data for f in _lower(inst, basic)]
+        encode, trainable = self._split(factors)
+        self._build_encoding(encode)
+        self._build_trainable(_fuse(trainable))
+        self._build_readout(observable)
+
+    def _split(self, factors: list[_Factor]) -> tuple[list[_Factor], list[_Factor]]:
+        """Splits factors into the encoding and the trainable part.
+
+        A transpiled circuit lists gates in one topological order, which may interleave independent
+        encoding and trainable gates on disjoint qubits; those commute, so each factor goes to the
+        encoding part unless one of its qubits has already met a weight-dependent factor.
+        """
+        inputs, weights = set(self.input_params), set(self.weight_params)
+        encode: list[_Factor] = []
+        trainable: list[_Factor] = []
+        reached: set[int] = set()
+        for f in factors:
+            uses_inputs = bool(inputs & f.coefs.keys())
+            if uses_inputs and weights & f.coefs.keys():
+                raise ValueError("a gate depends on both inputs and weights; the exact engine needs them apart")
+            if weights & f.coefs.keys() or reached & set(f.qubits):
+                if uses_inputs:
+                    raise ValueError("inputs re-uploaded after weights are not supported by the exact engine")
+                reached |= set(f.qubits)
+                trainable.append(f)
+            else:
+                encode.append(f)
+        return encode, trainable
+
+    @classmethod
+    def from_template(cls, template: object, *, dtype: torch.dtype = torch.complex128) -> ExactEngine:
+        """Builds the engine for a :class:`~qcnn_tl.circuits.QCNNTemplate`."""
+        return cls(
+            template.circuit,  # type: ignore[attr-defined]
+            input_params=template.input_params,  # type: ignore[attr-defined]
+            weight_params=template.weight_params,  # type: ignore[attr-defined]
+            observable=template.observable,  # type: ignore[attr-defined]
+            dtype=dtype,
+        )
+
+    def _build_encoding(self, factors: list[_Factor]) -> None:
+        real = all(np.isreal(m).all() for f in factors for m in (f.c, f.a, f.b))
+        self._encode_dtype = self._real if real else self.dtype
+        self._encode_ops = [_encode_op(f, self.num_qubits, self.input_params, self._encode_dtype) for f in factors]
+
+    def _build_trainable(self, blocks: list[_Block]) -> None:
+        unique: dict[tuple[int, bytes], int] = {}
+        groups: dict[int, list[_Block]] = {2: [], 4: []}
+        plan: list[tuple[int, int]] = []
+        for block in blocks:
+            dim = 1 << len(block.qubits)
+            key_parts = []
+            for factor in block.factors:
+                emb = _embed(factor, block.qubits)
+                names = sorted((self.weight_params.index(p), c) for p, c in factor.coefs.items())
+                key_parts.append(b"".join(m.tobytes() for m in emb) + repr((names, factor.offset)).encode())
+            key = (dim, b"|".join(key_parts))
+            if key not in unique:
+                unique[key] = len(groups[dim])
+                groups[dim].append(block)
+            plan.append((dim, unique[key]))
+        self._tables = {
+            dim: _FactorTable(group, self.weight_params, self.dtype) for dim, group in groups.items() if group
+        }
+        self.num_blocks = len(blocks)
+        self.num_unique_blocks = sum(len(g) for g in groups.values())
+        current = np.arange(1 << self.num_qubits)
+        self._steps: list[tuple[int, int, torch.Tensor]] = []
+        for (dim, idx), block in zip(plan, blocks, strict=True):
+            target = _bit_order(self.num_qubits, block.qubits, top=True)
+            gather = np.argsort(current)[target]
+            self._steps.append((dim, idx, torch.as_tensor(gather)))
+            current = target
+        self._final_order = current
+
+    def _build_readout(self, observable: SparsePauliOp) -> None:
+        if observable.num_qubits != self.num_qubits:
+            raise ValueError(
+                f"observable must act on {self.num_qubits} qubits; got {observable.num_qubits}"
+            )
+        if np.any(observable.paulis.x):
+            raise ValueError(f"the exact engine needs a diagonal (I/Z) observable; got {observable}")
+        diag = np.real(observable.to_matrix(sparse=True).diagonal())
+        self._diag_original = torch.as_tensor(diag, dtype=self._real)
+        self._diag = torch.as_tensor(diag[self._final_order], dtype=self._real)
+
+    @property
+    def num_inputs(self) -> int:
+        """Number of input parameters."""
+        return len(self.input_params)
+
+    @property
+    def num_weights(self) -> int:
+        """Number of weight parameters."""
+        return len(self.weight_params)
+
+    def encode(self, input_values: torch.Tensor | np.ndarray, *, chunk_size: int = 512) -> torch.Tensor:
+        """Runs the encoding part on a batch (no gradient), ``chunk_size`` samples at a time.
+
+        Args:
+            input_values: Shape ``(B, num_inputs)``.
+            chunk_size: Samples simulated together; small chunks stay in cache.
+
+        Returns:
+            Statevectors ``(B, 2**num_qubits)`` in Qiskit's basis order.
+
+        Raises:
+            ValueError: On a wrong shape or non-finite values.
+        """
+        x = torch.as_tensor(input_values, dtype=self._real)
+        if x.ndim != 2 or x.shape[1] != self.num_inputs:
+            raise ValueError(f"input_values must have shape (B, {self.num_inputs}); got {tuple(x.shape)}")
+        if not torch.isfinite(x).all():
+            raise ValueError("input_values contain NaN or infinite values")
+        with torch.no_grad():
+            chunks = [self._encode_chunk(part) for part in torch.split(x, chunk_size)]
+        return torch.cat(chunks).to(self.dtype) if chunks else torch.zeros(0, 1 << self.num_qubits, dtype=self.dtype)
+
+    def _encode_chunk(self, x: torch.Tensor) -> torch.Tensor:
+        state = torch.zeros(x.shape[0], 1 << self.num_qubits, dtype=self._encode_dtype)
+        state[:, 0] = 1
+        for op in self._encode_ops:
+            state = op(state, x)
+        return state
+
+    def expectation(self, states: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        r"""Applies the trainable part and returns :math:`\langle O\rangle` per sample.
+
+        Args:
+            states: Encoded states ``(B, 2**num_qubits)`` from :meth:`encode`.
+            weights: Shape ``(num_weights,)``; may require grad.
+
+        Returns:
+            Real expectation values ``(B,)``, differentiable with respect to ``weights``.
+
+        Raises:
+            ValueError: On wrong shapes.
+        """
+        if weights.shape != (self.num_weights,):
+            raise ValueError(f"weights must have shape ({self.num_weights},); got {tuple(weights.shape)}")
+        if states.ndim != 2 or states.shape[1] != 1 << self.num_qubits:
+            raise ValueError(
+                f"states must have shape (B, {1 << self.num_qubits}); got {tuple(states.shape)}"
+            )
+        w = weights.to(self._real)
+        realified = {dim: _realify(table.matrices(w)) for dim, table in self._tables.items()}
+        batch = states.shape[0]
+        state = torch.stack((states.real.T, states.imag.T)).to(self._real)
+        for dim, idx, gather in self._steps:
+            rows = state.index_select(1, gather).reshape(2 * dim, -1)
+            state = (realified[dim][idx] @ rows).view(2, -1, batch)
+        return self._diag @ (state[0] ** 2 + state[1] ** 2)
+
+    def __call__(self, input_values: torch.Tensor | np.ndarray, weights: torch.Tensor) -> torch.Tensor:
+        """``expectation(encode(input_values), weights)``."""
+        return self.expectation(self.encode(input_values), weights)
