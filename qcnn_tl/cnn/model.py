@@ -1,0 +1,49 @@
+"""The classical CNN of SPEC §1, pre-trained on Fashion-MNIST and then frozen."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class FeatureCNN(nn.Module):
+    """Conv(32)→pool→Conv(64)→pool→Conv(64)→Dense(F)→BatchNorm→Dense(30)→Dense(10).
+
+    Keras defaults are kept where they matter: 'valid' convolutions and BatchNorm with
+    ``eps=1e-3`` and momentum 0.99 (torch ``momentum=0.01``).
+
+    Args:
+        num_features: Width ``F`` of the feature layer: 256 (amplitude encoding) or 8 (angle).
+
+    Raises:
+        ValueError: If ``num_features`` is not a positive integer.
+    """
+
+    def __init__(self, num_features: int = 256) -> None:
+        super().__init__()
+        if not isinstance(num_features, int) or num_features < 1:
+            raise ValueError(f"num_features must be a positive integer; got {num_features!r}")
+        self.num_features = num_features
+        self.trunk = nn.Sequential(
+            nn.Conv2d(1, 32, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(64, 64, 3),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(3 * 3 * 64, num_features),
+            nn.ReLU(),
+            nn.BatchNorm1d(num_features, eps=1e-3, momentum=0.01),
+        )
+        self.head = nn.Sequential(nn.Linear(num_features, 30), nn.ReLU(), nn.Linear(30, 10))
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """The BatchNorm output ``(N, F)`` fed to the QCNN."""
+        return self.trunk(images)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Class logits ``(N, 10)``."""
+        return self.head(self.trunk(images))

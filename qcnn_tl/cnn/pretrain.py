@@ -1,0 +1,157 @@
+"""Pre-training the CNN on Fashion-MNIST (SPEC §1, §7): Adam, batch 32, best training-accuracy epoch."""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from qcnn_tl.cnn.checkpoint import CNNCheckpoint, load_checkpoint, save_checkpoint
+from qcnn_tl.cnn.model import FeatureCNN
+from qcnn_tl.data.datasets import default_cache_dir, load_images
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    """Settings of CNN pre-training.
+
+    Attributes:
+        num_features: Feature width ``F`` (256 amplitude, 8 angle).
+        epochs: Training epochs (paper: 5).
+        batch_size: Mini-batch size (Keras default 32).
+        lr: Adam learning rate (Keras default 1e-3).
+        seed: Torch seed for initialisation and shuffling.
+        train_subset: Use only the first N training images (``None``: all 60,000).
+        test_subset: Evaluate on the first N test images (``None``: all 10,000).
+    """
+
+    num_features: int = 256
+    epochs: int = 5
+    batch_size: int = 32
+    lr: float = 1e-3
+    seed: int = 0
+    train_subset: int | None = None
+    test_subset: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("num_features", "epochs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive; got {self.lr!r}")
+        for name in ("train_subset", "test_subset"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive integer or None; got {value!r}")
+
+    def cache_name(self) -> str:
+        """File name of this configuration's cached checkpoint."""
+        subset = "" if self.train_subset is None else f"_n{self.train_subset}"
+        return f"fashion_cnn_F{self.num_features}_e{self.epochs}_s{self.seed}{subset}.pt"
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
+    """Classification accuracy of ``model`` in eval mode."""
+    model.eval()
+    correct = 0
+    for start in range(0, len(images), batch_size):
+        logits = model(images[start : start + batch_size])
+        correct += int((logits.argmax(1) == labels[start : start + batch_size]).sum())
+    return correct / len(images)
+
+
+def pretrain(
+    config: PretrainConfig,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    download: bool = False,
+    out: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+) -> CNNCheckpoint:
+    """Trains the CNN on Fashion-MNIST and saves the best-training-accuracy epoch.
+
+    Args:
+        config: Training settings.
+        data_dir: Data root (see :func:`~qcnn_tl.data.datasets.resolve_data_dir`).
+        download: Allow torchvision to download Fashion-MNIST.
+        out: Checkpoint path (default: the user cache, named by :meth:`PretrainConfig.cache_name`).
+        progress: Show a progress bar per epoch.
+
+    Returns:
+        The saved checkpoint, its model in eval mode.
+    """
+    torch.manual_seed(config.seed)
+    train_x, train_y = load_images("fashion_mnist", "train", data_dir=data_dir, download=download)
+    test_x, test_y = load_images("fashion_mnist", "test", data_dir=data_dir, download=download)
+    train_x, train_y = train_x[: config.train_subset], train_y[: config.train_subset]
+    test_x, test_y = test_x[: config.test_subset], test_y[: config.test_subset]
+    model = FeatureCNN(config.num_features)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    loss_fn = nn.CrossEntropyLoss()
+    generator = torch.Generator().manual_seed(config.seed)
+    best_acc, best_state, history = -1.0, None, []
+    for epoch in range(config.epochs):
+        model.train()
+        order = torch.randperm(len(train_x), generator=generator)
+        correct, seen = 0, 0
+        bar = tqdm(
+            range(0, len(order), config.batch_size),
+            desc=f"epoch {epoch + 1}/{config.epochs}",
+            disable=not progress,
+            leave=True,
+        )
+        for start in bar:
+            idx = order[start : start + config.batch_size]
+            logits = model(train_x[idx])
+            loss = loss_fn(logits, train_y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            correct += int((logits.argmax(1) == train_y[idx]).sum())
+            seen += len(idx)
+            bar.set_postfix(loss=f"{loss.item():.3f}", acc=f"{correct / seen:.3f}")
+        train_acc = correct / seen
+        history.append(train_acc)
+        if train_acc > best_acc:
+            best_acc, best_state = train_acc, copy.deepcopy(model.state_dict())
+    assert best_state is not None
+    model.load_state_dict(best_state)
+    model.eval()
+    test_acc = accuracy(model, test_x, test_y)
+    path = Path(out) if out is not None else default_cache_dir() / "cnn" / config.cache_name()
+    return save_checkpoint(
+        path,
+        model,
+        seed=config.seed,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        lr=config.lr,
+        train_samples=len(train_x),
+        train_accuracy=best_acc,
+        train_accuracy_per_epoch=history,
+        test_accuracy=test_acc,
+        test_samples=len(test_x),
+    )
+
+
+def ensure_pretrained(
+    config: PretrainConfig,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    download: bool = False,
+    cache_dir: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+) -> CNNCheckpoint:
+    """Loads the cached checkpoint for ``config``, training and caching it first if absent."""
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    path = root / "cnn" / config.cache_name()
+    if path.is_file():
+        return load_checkpoint(path)
+    return pretrain(config, data_dir=data_dir, download=download, out=path, progress=progress)
