@@ -1,0 +1,1 @@
+"""Engines that evaluate QCNN templates: exact torch statevector and Aer/Runtime EstimatorQNN."""

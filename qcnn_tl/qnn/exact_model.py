@@ -1,0 +1,36 @@
+"""The QCNN as a torch module on the exact engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from qcnn_tl.circuits.qcnn import QCNNTemplate
+from qcnn_tl.qnn.exact import ExactEngine
+
+
+class ExactQCNN(nn.Module):
+    r"""The QCNN on :class:`~qcnn_tl.qnn.exact.ExactEngine`: encoded states in, :math:`\langle Z\rangle` out.
+
+    Args:
+        template: The QCNN template.
+        initial_weights: Starting weights ``(num_weights,)``; zeros if omitted.
+    """
+
+    def __init__(self, template: QCNNTemplate, *, initial_weights: torch.Tensor | np.ndarray | None = None) -> None:
+        super().__init__()
+        self.template = template
+        self.engine = ExactEngine.from_template(template)
+        start = torch.zeros(template.num_weights) if initial_weights is None else torch.as_tensor(initial_weights)
+        if start.shape != (template.num_weights,):
+            raise ValueError(f"initial_weights must have shape ({template.num_weights},); got {tuple(start.shape)}")
+        self.weight = nn.Parameter(start.to(torch.float64).clone())
+
+    def prepare(self, features: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """Encoded statevectors of ``features`` (computed once, no gradient)."""
+        return self.engine.encode(self.template.input_values(np.asarray(features)))
+
+    def forward(self, prepared: torch.Tensor) -> torch.Tensor:
+        r""":math:`\langle Z_\text{readout}\rangle` per sample, shape ``(B,)``."""
+        return self.engine.expectation(prepared, self.weight)
