@@ -51,8 +51,16 @@ def library_versions() -> dict[str, str]:
     """Versions of the packages that decide a result."""
     from importlib.metadata import PackageNotFoundError, version
 
-    names = ("qcnn-tl", "torch", "torchvision", "qiskit", "qiskit-aer", "qiskit-ibm-runtime",
-             "qiskit-machine-learning", "numpy")
+    names = (
+        "qcnn-tl",
+        "torch",
+        "torchvision",
+        "qiskit",
+        "qiskit-aer",
+        "qiskit-ibm-runtime",
+        "qiskit-machine-learning",
+        "numpy",
+    )
     out = {}
     for name in names:
         try:

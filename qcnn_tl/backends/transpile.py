@@ -68,8 +68,10 @@ def _substitute(
     for placeholder in value.parameters:
         replacement = binding[placeholder]
         if isinstance(replacement, ParameterExpression):
-            value = value.subs({placeholder: replacement}) if replacement.parameters else value.bind(
-                {placeholder: float(replacement)}
+            value = (
+                value.subs({placeholder: replacement})
+                if replacement.parameters
+                else value.bind({placeholder: float(replacement)})
             )
         else:
             value = value.bind({placeholder: replacement})

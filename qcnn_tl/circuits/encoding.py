@@ -175,7 +175,10 @@ def angle_values(features: np.ndarray) -> np.ndarray:
 ENCODINGS: Registry[Encoding] = Registry(
     "encoding",
     (
-        ("amplitude", Encoding("amplitude", amplitude_encoding, lambda n: 1 << n, amplitude_angles)),
+        (
+            "amplitude",
+            Encoding("amplitude", amplitude_encoding, lambda n: 1 << n, amplitude_angles),
+        ),
         ("angle", Encoding("angle", angle_encoding, lambda n: n, angle_values)),
     ),
 )

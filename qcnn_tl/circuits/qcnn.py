@@ -45,13 +45,13 @@ def _check_num_qubits(num_qubits: int) -> None:
 
 
 def qcnn_layout(num_qubits: int = 8) -> tuple[QCNNLevel, ...]:
-    """The convolution and pooling pairs of every level.
+    r"""The convolution and pooling pairs of every level.
 
     Args:
         num_qubits: A power of two ≥ 2.
 
     Returns:
-        One :class:`QCNNLevel` per halving, :math:`\\log_2 n` in all.
+        One :class:`QCNNLevel` per halving, :math:`\log_2 n` in all.
 
     Raises:
         ValueError: If ``num_qubits`` is not a power of two ≥ 2.
@@ -126,13 +126,13 @@ def readout_observable(num_qubits: int = 8) -> SparsePauliOp:
 
 @dataclass(frozen=True)
 class QCNNTemplate:
-    """A full QCNN template: encoding followed by the trainable levels.
+    r"""A full QCNN template: encoding followed by the trainable levels.
 
     Attributes:
         circuit: The parameterised circuit (no measurements, no resets).
         input_params: Encoding parameters, bound per sample.
         weight_params: Trainable weights in the reference order.
-        observable: :math:`Z` on the readout qubit; :math:`P(1) = (1 - \\langle Z\\rangle)/2`.
+        observable: :math:`Z` on the readout qubit; :math:`P(1) = (1 - \langle Z\rangle)/2`.
         ansatz: Convolution ansatz name.
         pooling: Pooling name.
         encoding: Encoding name.
@@ -224,12 +224,7 @@ def build_qcnn(
 
 
 PAPER_MODELS: tuple[tuple[str, str], ...] = (
-    *(
-        (ansatz, pooling)
-        for ansatz in ANSATZES
-        if ansatz != "ansatz_10"
-        for pooling in ("zx", "generalized")
-    ),
+    *((ansatz, pooling) for ansatz in ANSATZES if ansatz != "ansatz_10" for pooling in ("zx", "generalized")),
     ("U_SU4", "none"),
     ("ansatz_10", "none"),
 )

@@ -1,1 +1,1 @@
-"""cnn"""
+"""The Fashion-MNIST CNN: model, pre-training, checkpoints."""

@@ -1,1 +1,1 @@
-"""data"""
+"""Datasets, binary tasks and the feature cache."""

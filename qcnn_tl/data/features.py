@@ -32,7 +32,9 @@ def feature_cache_path(checkpoint: CNNCheckpoint, dataset: DatasetName, split: S
     return cache_dir / "features" / checkpoint.content_hash[:16] / f"{dataset}-{split}.pt"
 
 
-def _load_valid(path: Path, checkpoint: CNNCheckpoint, dataset: str, split: str) -> tuple[torch.Tensor, torch.Tensor] | None:
+def _load_valid(
+    path: Path, checkpoint: CNNCheckpoint, dataset: str, split: str
+) -> tuple[torch.Tensor, torch.Tensor] | None:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         features, labels = payload["features"], payload["labels"]

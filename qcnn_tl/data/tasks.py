@@ -1,7 +1,7 @@
-"""Binary MNIST tasks: digit pairs, odd-even and greater-than-4 (SPEC §2).
+r"""Binary MNIST tasks: digit pairs, odd-even and greater-than-4 (SPEC §2).
 
 Label convention of the reference code: ``y = 1`` for the *first* class of a pair (``"0,1"``: digit 0
-→ 1, digit 1 → 0); ``"odd-even"``: odd → 1; ``"gt4"``: digit > 4 → 1. The QCNN's :math:`P(|1\\rangle)` on
+→ 1, digit 1 → 0); ``"odd-even"``: odd → 1; ``"gt4"``: digit > 4 → 1. The QCNN's :math:`P(|1\rangle)` on
 the readout qubit is the probability of label 1.
 """
 
@@ -64,6 +64,4 @@ def parse_task(name: str) -> BinaryTask:
         first, second = (int(p) for p in parts)
         if first != second:
             return BinaryTask(f"{first},{second}", (first,), (second,))
-    raise ValueError(
-        f"unknown task {name!r}; expected two distinct digits 'a,b' (e.g. '0,1'), 'odd-even' or 'gt4'"
-    )
+    raise ValueError(f"unknown task {name!r}; expected two distinct digits 'a,b' (e.g. '0,1'), 'odd-even' or 'gt4'")

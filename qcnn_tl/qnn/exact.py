@@ -31,12 +31,21 @@ EXACT_BASIS: tuple[str, ...] = (
 )
 """Gates the exact engine executes; templates are transpiled to these first."""
 
-_FREQUENCY = {"rx": 0.5, "ry": 0.5, "rz": 0.5, "crx": 0.5, "cry": 0.5, "crz": 0.5, "p": 1.0, "cp": 1.0}
+_FREQUENCY = {
+    "rx": 0.5,
+    "ry": 0.5,
+    "rz": 0.5,
+    "crx": 0.5,
+    "cry": 0.5,
+    "crz": 0.5,
+    "p": 1.0,
+    "cp": 1.0,
+}
 
 
 @dataclass
 class _Factor:
-    """One factor :math:`C + \\cos(a) A + \\sin(a) B` on ``qubits`` (Qiskit little-endian locally)."""
+    r"""One factor :math:`C + \cos(a) A + \sin(a) B` on ``qubits`` (Qiskit little-endian locally)."""
 
     qubits: tuple[int, ...]
     c: np.ndarray
@@ -186,8 +195,7 @@ class _FactorTable:
 
 
 def _bit_order(num_qubits: int, chosen: tuple[int, ...], *, top: bool = False) -> np.ndarray:
-    """Basis permutation that moves the bits of ``chosen`` to the least (or, with ``top``, most)
-    significant positions.
+    """Basis permutation that moves the bits of ``chosen`` to the lowest (or, with ``top``, highest) bits.
 
     Entry ``k`` of the result is the original basis index whose bits, read with ``chosen`` as the
     lowest bits (``chosen[0]`` lowest) and the other qubits above them in ascending order, give
@@ -374,9 +382,7 @@ class ExactEngine:
 
     def _build_readout(self, observable: SparsePauliOp) -> None:
         if observable.num_qubits != self.num_qubits:
-            raise ValueError(
-                f"observable must act on {self.num_qubits} qubits; got {observable.num_qubits}"
-            )
+            raise ValueError(f"observable must act on {self.num_qubits} qubits; got {observable.num_qubits}")
         if np.any(observable.paulis.x):
             raise ValueError(f"the exact engine needs a diagonal (I/Z) observable; got {observable}")
         diag = np.real(observable.to_matrix(sparse=True).diagonal())
@@ -438,9 +444,7 @@ class ExactEngine:
         if weights.shape != (self.num_weights,):
             raise ValueError(f"weights must have shape ({self.num_weights},); got {tuple(weights.shape)}")
         if states.ndim != 2 or states.shape[1] != 1 << self.num_qubits:
-            raise ValueError(
-                f"states must have shape (B, {1 << self.num_qubits}); got {tuple(states.shape)}"
-            )
+            raise ValueError(f"states must have shape (B, {1 << self.num_qubits}); got {tuple(states.shape)}")
         w = weights.to(self._real)
         realified = {dim: _realify(table.matrices(w)) for dim, table in self._tables.items()}
         batch = states.shape[0]

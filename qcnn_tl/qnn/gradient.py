@@ -130,5 +130,7 @@ class BatchedParamShiftGradient(BaseEstimatorGradient):
                 results[i] = grads[row]
         gradients = [results[i] for i in range(len(circuits))]
         return EstimatorGradientResult(
-            gradients=gradients, metadata=[{"parameters": p} for p in parameters], options=Options(**options)
+            gradients=gradients,
+            metadata=[{"parameters": p} for p in parameters],
+            options=Options(**options),
         )

@@ -1,0 +1,1 @@
+"""Execution targets: naming, transpile once, estimators (no torch, no circuits imports)."""

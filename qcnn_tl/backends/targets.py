@@ -1,0 +1,117 @@
+"""Naming an execution target: ``aer`` (ideal) or ``aer:<fake>`` (Aer with a fake device's noise).
+
+Fake devices come from ``qiskit_ibm_runtime.fake_provider`` (``aer:fake_brisbane``, ``aer:fake_torino``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from qiskit.circuit import QuantumCircuit
+from qiskit.providers import BackendV2
+from qiskit.quantum_info import SparsePauliOp
+from qiskit_aer.primitives import EstimatorV2 as AerEstimatorV2
+
+from qcnn_tl.backends.transpile import IsaCircuit, lower_parameterized_gates, transpile_for_target
+
+
+@cache
+def fake_backends() -> dict[str, type]:
+    """Fake-device classes by name (``"fake_brisbane"`` → ``FakeBrisbane``)."""
+    from qiskit_ibm_runtime import fake_provider
+
+    out = {}
+    for attr in dir(fake_provider):
+        cls = getattr(fake_provider, attr)
+        if attr.startswith("Fake") and isinstance(cls, type) and issubclass(cls, BackendV2) and not attr.endswith("V2"):
+            try:
+                out[cls.backend_name if hasattr(cls, "backend_name") else attr] = cls
+            except Exception:  # pragma: no cover - defensive against odd classes
+                continue
+    return {name: cls for name, cls in out.items() if isinstance(name, str) and name.startswith("fake_")}
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """A parsed target name.
+
+    Attributes:
+        kind: ``"aer"`` (ideal), ``"aer_fake"`` (noisy Aer).
+        device: Fake device name for ``aer_fake``.
+    """
+
+    kind: str
+    device: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The name it was parsed from."""
+        return "aer" if self.kind == "aer" else f"aer:{self.device}"
+
+
+def parse_backend(name: str) -> BackendSpec:
+    """Parses ``aer`` or ``aer:<fake>``.
+
+    Raises:
+        ValueError: On anything else, listing the valid names.
+    """
+    if name == "aer":
+        return BackendSpec("aer")
+    if name.startswith("aer:"):
+        device = name.split(":", 1)[1]
+        if device in fake_backends():
+            return BackendSpec("aer_fake", device)
+        raise ValueError(f"unknown fake device {device!r}; expected one of: {', '.join(sorted(fake_backends()))}")
+    raise ValueError(f"unknown backend {name!r}; expected 'aer' or 'aer:<fake device>' (e.g. aer:fake_brisbane)")
+
+
+def fake_backend(device: str) -> BackendV2:
+    """An instance of the fake device ``device`` (``"fake_brisbane"``)."""
+    return fake_backends()[device]()
+
+
+def ideal_isa(template: object) -> IsaCircuit:
+    """The template lowered to ``rz``/``sx``/``x``/``cx`` for ideal Aer (no layout)."""
+    circuit: QuantumCircuit = template.circuit  # type: ignore[attr-defined]
+    observable: SparsePauliOp = template.observable  # type: ignore[attr-defined]
+    return IsaCircuit(lower_parameterized_gates(circuit), observable, 0, 0, tuple(range(circuit.num_qubits)))
+
+
+def ideal_estimator(precision: float = 0.0, seed: int | None = None) -> AerEstimatorV2:
+    """Aer ``EstimatorV2`` on an ideal statevector simulator (precision 0 = exact)."""
+    options: dict = {"default_precision": precision}
+    if seed is not None:
+        options["run_options"] = {"seed_simulator": seed}
+    return AerEstimatorV2(options=options)
+
+
+def noisy_target(
+    template: object,
+    device: str,
+    *,
+    optimization_level: int = 1,
+    seed_transpiler: int = 1234,
+    precision: float = 0.0,
+    seed: int | None = None,
+) -> tuple[IsaCircuit, AerEstimatorV2]:
+    r"""ISA circuit for a fake device and an Aer estimator with that device's noise model.
+
+    The simulator uses the density-matrix method, so expectation values are exact under the noise
+    model; ``precision`` then adds the shot noise of :math:`1/\text{precision}^2` shots.
+    """
+    from qiskit_aer import AerSimulator
+
+    backend = fake_backend(device)
+    isa = transpile_for_target(
+        template.circuit,
+        template.observable,  # type: ignore[attr-defined]
+        target=backend.target,
+        optimization_level=optimization_level,
+        seed_transpiler=seed_transpiler,
+    )
+    simulator = AerSimulator.from_backend(backend, method="density_matrix")
+    estimator = AerEstimatorV2.from_backend(simulator, options={"default_precision": precision})
+    if seed is not None:
+        estimator.options.run_options = {"seed_simulator": seed}
+    return isa, estimator

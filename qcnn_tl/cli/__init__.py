@@ -1,0 +1,1 @@
+"""Command-line interface: main.py plus one module per subcommand."""

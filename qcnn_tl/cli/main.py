@@ -1,0 +1,46 @@
+"""``qcnn-tl``: one entry point; each subcommand lives in its own module."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from qcnn_tl.cli import circuits, pretrain, run, train
+from qcnn_tl.errors import QcnnTlError
+
+COMMANDS = (pretrain, circuits, train, run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="qcnn-tl",
+        description="Classical-to-quantum CNN transfer learning (Kim, Huh & Park 2023) on Qiskit.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMANDS:
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the CLI; returns the exit status."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (QcnnTlError, ValueError) as exc:
+        print(f"qcnn-tl {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            f"qcnn-tl {args.command}: interrupted; checkpoints written so far are kept",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

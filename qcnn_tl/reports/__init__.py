@@ -1,0 +1,1 @@
+"""Reports: transpile reports, result tables and plots."""

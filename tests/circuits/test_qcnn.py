@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qcnn_tl.circuits import PAPER_MODELS, build_qcnn, qcnn_circuit, qcnn_layout, readout_qubit
+
+SPEC_LAYOUT = [
+    (
+        [(0, 7), (0, 1), (2, 3), (4, 5), (6, 7), (1, 2), (3, 4), (5, 6)],
+        [(1, 0), (3, 2), (5, 4), (7, 6)],
+    ),
+    ([(0, 6), (0, 2), (4, 6), (2, 4)], [(2, 0), (6, 4)]),
+    ([(0, 4)], [(0, 4)]),
+]
+
+
+def test_layout_is_spec_section_4():
+    assert [(list(lv.conv_pairs), list(lv.pool_pairs)) for lv in qcnn_layout(8)] == SPEC_LAYOUT
+    assert readout_qubit(8) == 4
+
+
+@pytest.mark.parametrize("n", [2, 4, 16])
+def test_layout_generalises(n):
+    levels = qcnn_layout(n)
+    assert len(levels) == int(np.log2(n))
+    discarded = [c for level in levels for c, _ in level.pool_pairs]
+    assert sorted([*discarded, readout_qubit(n)]) == list(range(n))
+
+
+def test_template_touches_spec_pairs_in_order():
+    circuit, _ = qcnn_circuit("U_TTN", "zx")
+    pairs = []
+    for inst in circuit.data:
+        if inst.operation.name in ("cx", "crz"):
+            pairs.append(tuple(circuit.find_bit(q).index for q in inst.qubits))
+    expected = []
+    for conv, pool in SPEC_LAYOUT:
+        expected += conv + pool
+    assert pairs == expected
+
+
+@pytest.mark.parametrize(
+    ("ansatz", "pooling", "count"),
+    [
+        ("U_SU4", "zx", 51),
+        ("U_SU4", "generalized", 63),
+        ("U_SU4", "none", 45),
+        ("U_TTN", "zx", 12),
+        ("U_TTN", "generalized", 24),
+        ("Con_Z", "zx", 6),
+        ("Con_Z", "generalized", 18),
+        ("U_15", "zx", 18),
+        ("U_5", "generalized", 48),
+        ("ansatz_10", "none", 27),
+    ],
+)
+def test_weight_counts_match_spec_totals(ansatz, pooling, count):
+    assert build_qcnn(ansatz, pooling).num_weights == count
+
+
+def test_weight_order_is_conv_levels_then_pool_levels():
+    circuit, w = qcnn_circuit("U_TTN", "zx")
+    first_use = {}
+    for position, inst in enumerate(circuit.data):
+        for p in inst.operation.params:
+            for param in getattr(p, "parameters", ()):
+                first_use.setdefault(param, position)
+    # conv level 2 (w[2:4]) is applied after pool level 1 (w[6:8]) but comes first in the vector
+    assert first_use[w[2]] > first_use[w[6]]
+    assert [p.name for p in w] == [f"w[{i}]" for i in range(12)]
+
+
+def test_paper_models_cover_the_grid():
+    assert len(PAPER_MODELS) == 22
+    assert ("U_SU4", "none") in PAPER_MODELS and ("ansatz_10", "none") in PAPER_MODELS
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="num_qubits must be a power of two"):
+        build_qcnn(num_qubits=6)
+    with pytest.raises(ValueError, match="no trainable weights"):
+        build_qcnn("Con_Z", "none")
+    with pytest.raises(ValueError, match="unknown encoding"):
+        build_qcnn(encoding="basis")
+    t = build_qcnn()
+    with pytest.raises(ValueError, match=r"needs features of shape \(N, 256\); got \(3, 8\)"):
+        t.input_values(np.ones((3, 8)))

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qcnn_tl.cli.main import COMMANDS, build_parser, main
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for name in ("pretrain", "circuits", "train", "run"):
+        assert name in out
+    assert len(COMMANDS) == 4
+
+
+@pytest.mark.parametrize("command", ["pretrain", "circuits", "train", "run"])
+def test_each_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args([command, "--help"])
+    assert exc.value.code == 0
+    assert command in capsys.readouterr().out
+
+
+def test_circuits_json(capsys):
+    assert main(["circuits", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 22
+    su4 = {(r["ansatz"], r["pooling"]): r["num_weights"] for r in rows}
+    assert su4[("U_SU4", "zx")] == 51 and su4[("U_SU4", "generalized")] == 63 and su4[("U_SU4", "none")] == 45
+
+
+def test_bad_input_is_a_one_line_error(capsys):
+    assert main(["train", "--task", "3,3"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("qcnn-tl train: error: unknown task '3,3'") and "Traceback" not in err
+    assert main(["train", "--ansatz", "U_7"]) == 2
+    assert "expected one of: Con_Z" in capsys.readouterr().err

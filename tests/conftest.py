@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", help="run tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: use --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20231126)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if not (SHARED_DATA / "MNIST" / "raw").is_dir():
+        pytest.fail(f"test data missing: expected torchvision layout under {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def small_cnn(tmp_path_factory: pytest.TempPathFactory, data_dir: Path):
+    """A CNN pre-trained for one epoch on 6,000 Fashion-MNIST images (a few seconds)."""
+    from qcnn_tl.cnn.pretrain import PretrainConfig, pretrain
+
+    out = tmp_path_factory.mktemp("cnn") / "small.pt"
+    config = PretrainConfig(num_features=256, epochs=1, train_subset=6000, test_subset=2000, seed=0)
+    return pretrain(config, data_dir=data_dir, out=out, progress=False)

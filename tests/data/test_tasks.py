@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from qcnn_tl.data.datasets import load_images
+from qcnn_tl.data.tasks import parse_task
+from qcnn_tl.errors import QcnnTlError
+
+
+@pytest.mark.parametrize(("task", "train", "test"), [("0,1", 12665, 2115), ("2,3", 12089, 2042), ("8,9", 11800, 1983)])
+def test_pair_sizes_match_spec(task, train, test, data_dir):
+    for split, size in (("train", train), ("test", test)):
+        _, labels = load_images("mnist", split, data_dir=data_dir)
+        index, _ = parse_task(task).select(labels)
+        assert len(index) == size
+
+
+def test_first_class_of_pair_is_label_one():
+    digits = torch.tensor([0, 1, 2, 1, 0])
+    index, y = parse_task("0,1").select(digits)
+    assert index.tolist() == [0, 1, 3, 4]
+    assert y.tolist() == [1, 0, 0, 1]
+    _, y = parse_task("1,0").select(digits)
+    assert y.tolist() == [0, 1, 1, 0]
+
+
+def test_odd_even_and_gt4():
+    digits = torch.arange(10)
+    assert parse_task("odd-even").select(digits)[1].tolist() == [0, 1] * 5
+    assert parse_task("gt4").select(digits)[1].tolist() == [0] * 5 + [1] * 5
+
+
+@pytest.mark.parametrize("bad", ["0", "0,0", "0,1,2", "a,b", "10,1", "odd"])
+def test_bad_task_names(bad):
+    with pytest.raises(ValueError, match="expected two distinct digits"):
+        parse_task(bad)
+
+
+def test_empty_task_is_an_error():
+    with pytest.raises(ValueError, match="selects no samples"):
+        parse_task("8,9").select(torch.tensor([0, 1, 2]))
+
+
+def test_missing_data_says_where_it_looked(tmp_path):
+    with pytest.raises(QcnnTlError, match=r"MNIST train data not found under .*--data-dir.*--download"):
+        load_images("mnist", "train", data_dir=tmp_path)
+
+
+def test_data_dir_from_environment(monkeypatch, data_dir):
+    monkeypatch.setenv("QCNN_TL_DATA", str(data_dir))
+    images, labels = load_images("fashion_mnist", "test")
+    assert images.shape == (10000, 1, 28, 28) and float(images.max()) <= 1.0
+    assert len(labels) == 10000

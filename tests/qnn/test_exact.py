@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from qiskit.quantum_info import Statevector
+
+from qcnn_tl.circuits import PAPER_MODELS, build_qcnn
+from qcnn_tl.qnn.exact import ExactEngine
+
+MODELS = [(a, p, e) for a, p in PAPER_MODELS for e in ("amplitude", "angle")]
+
+
+def statevector_expectations(template, inputs, weights):
+    out = []
+    for x in inputs:
+        values = dict(zip(template.input_params + template.weight_params, np.concatenate([x, weights]), strict=False))
+        out.append(Statevector(template.circuit.assign_parameters(values)).expectation_value(template.observable).real)
+    return np.array(out)
+
+
+@pytest.mark.parametrize(("ansatz", "pooling", "encoding"), MODELS)
+def test_exact_engine_matches_statevector(ansatz, pooling, encoding, rng):
+    template = build_qcnn(ansatz, pooling, encoding=encoding)
+    engine = ExactEngine.from_template(template)
+    inputs = template.input_values(rng.normal(size=(3, template.num_features)))
+    weights = rng.normal(size=template.num_weights)
+    ev = engine(inputs, torch.tensor(weights)).numpy()
+    np.testing.assert_allclose(ev, statevector_expectations(template, inputs, weights), atol=1e-12)
+
+
+def test_encode_returns_qiskit_statevectors(rng):
+    template = build_qcnn(encoding="amplitude")
+    engine = ExactEngine.from_template(template)
+    features = rng.normal(size=(4, 256))
+    states = engine.encode(template.input_values(features)).numpy()
+    order = [int(format(k, "08b")[::-1], 2) for k in range(256)]
+    for f, s in zip(features, states, strict=False):
+        np.testing.assert_allclose(s[order], f / np.linalg.norm(f), atol=1e-12)
+
+
+@pytest.mark.parametrize(("ansatz", "pooling"), [("U_SU4", "zx"), ("ansatz_10", "none"), ("U_6", "generalized")])
+def test_weight_gradient_passes_gradcheck(ansatz, pooling, rng):
+    template = build_qcnn(ansatz, pooling, encoding="angle")
+    engine = ExactEngine.from_template(template)
+    states = engine.encode(template.input_values(rng.normal(size=(4, 8))))
+    w = torch.tensor(rng.normal(size=template.num_weights), requires_grad=True)
+    assert torch.autograd.gradcheck(lambda w: engine.expectation(states, w), (w,), atol=1e-8)
+
+
+def test_bad_shapes_are_clear_errors(rng):
+    template = build_qcnn("U_TTN", "zx", encoding="angle")
+    engine = ExactEngine.from_template(template)
+    with pytest.raises(ValueError, match=r"input_values must have shape \(B, 8\); got \(2, 7\)"):
+        engine.encode(np.zeros((2, 7)))
+    with pytest.raises(ValueError, match=r"weights must have shape \(12,\); got \(11,\)"):
+        engine.expectation(engine.encode(np.zeros((2, 8))), torch.zeros(11))
+    with pytest.raises(ValueError, match="NaN"):
+        engine.encode(np.full((1, 8), np.nan))
+
+
+def test_rejects_inputs_after_weights():
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import Parameter
+    from qiskit.quantum_info import SparsePauliOp
+
+    x, w = Parameter("x"), Parameter("w")
+    qc = QuantumCircuit(2)
+    qc.ry(w, 0)
+    qc.ry(x, 0)
+    with pytest.raises(ValueError, match="re-uploaded"):
+        ExactEngine(qc, input_params=[x], weight_params=[w], observable=SparsePauliOp("IZ"))

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from qcnn_tl.circuits import build_qcnn
+from qcnn_tl.qnn.exact_model import ExactQCNN
+from qcnn_tl.training.config import TrainConfig
+from qcnn_tl.training.loop import evaluate, qcnn_loss, train_qcnn
+
+
+def separable_pool(rng, n=200):
+    """Angle features whose sign of feature 4 decides the label: learnable by a QCNN."""
+    y = rng.integers(0, 2, n)
+    x = rng.normal(scale=0.3, size=(n, 8))
+    x[:, 4] += np.where(y == 1, np.pi, 0.0)
+    return torch.tensor(x), torch.tensor(y)
+
+
+def test_training_learns_a_separable_task(rng):
+    config = TrainConfig(ansatz="U_SU4", pooling="zx", encoding="angle", steps=60, seed=1)
+    x, y = separable_pool(rng)
+    model = ExactQCNN(build_qcnn(config.ansatz, config.pooling, encoding="angle"))
+    prepared = model.prepare(x)
+    state = train_qcnn(model, config, prepared, y, progress=False)
+    assert len(state.loss_history) == 60
+    assert np.mean(state.loss_history[-10:]) < np.mean(state.loss_history[:10])
+    assert evaluate(model, prepared, y) >= 0.9
+
+
+def test_interrupted_run_resumes_to_the_same_result(rng, tmp_path):
+    config = TrainConfig(ansatz="U_TTN", pooling="zx", encoding="angle", steps=20, checkpoint_every=5, seed=3)
+    x, y = separable_pool(rng, 60)
+    template = build_qcnn("U_TTN", "zx", encoding="angle")
+
+    full = ExactQCNN(template)
+    full_state = train_qcnn(full, config, full.prepare(x), y, progress=False)
+
+    interrupted = ExactQCNN(template)
+    short = TrainConfig(**{**config.to_dict(), "steps": 10})
+    ckpt = tmp_path / "ckpt.pt"
+    train_qcnn(interrupted, short, interrupted.prepare(x), y, checkpoint=ckpt, progress=False)
+    payload = torch.load(ckpt, weights_only=False)
+    payload["config"] = config.to_dict()  # pretend the 20-step run was stopped after step 10
+    torch.save(payload, ckpt)
+    resumed = ExactQCNN(template)
+    state = train_qcnn(resumed, config, resumed.prepare(x), y, checkpoint=ckpt, progress=False)
+    assert state.loss_history == pytest.approx(full_state.loss_history, abs=1e-12)
+    torch.testing.assert_close(resumed.weight, full.weight)
+
+
+def test_summed_loss_is_batch_size_times_mean():
+    ev = torch.tensor([0.2, -0.4, 0.9])
+    y = torch.tensor([0, 1, 1])
+    total = qcnn_loss(ev, y, loss="cross_entropy", reduction="sum")
+    assert float(total) == pytest.approx(3 * float(qcnn_loss(ev, y, loss="cross_entropy", reduction="mean")))
+    p1 = (1 - ev) / 2
+    expected = -(torch.log(1 - p1[0] + 1e-7) + torch.log(p1[1] + 1e-7) + torch.log(p1[2] + 1e-7))
+    assert float(total) == pytest.approx(float(expected))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"ansatz": "U_X"}, "unknown ansatz 'U_X'"),
+        ({"pooling": "avg"}, "unknown pooling"),
+        ({"encoding": "dense"}, "unknown encoding"),
+        ({"task": "1,1"}, "unknown task"),
+        ({"engine": "gpu"}, "engine must be one of exact, aer"),
+        ({"steps": 0}, "steps must be a positive integer"),
+        ({"momentum": 1.0}, "momentum must be in"),
+    ],
+)
+def test_bad_config(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**kwargs)
