@@ -1,0 +1,117 @@
+"""Time one training step (loss + weight gradient, batch 50, U_SU4 + ZX, amplitude encoding).
+
+Compares, in one process:
+  * exact     — qcnn_tl's torch statevector engine (the whole batch at once);
+  * reference — the stock qiskit-machine-learning route: one EstimatorQNN per sample with the
+                amplitudes loaded by ``initialize``, Aer EstimatorV2, TorchConnector, default
+                parameter-shift gradient. It takes minutes per step, so it is timed on
+                ``--reference-samples`` samples and scaled linearly to the batch;
+  * aer       — qcnn_tl's Aer engine (ISA template + batched parameter-shift gradient), timed on
+                ``--aer-samples`` samples and scaled likewise.
+Prints the times and the speedup exact vs reference; ``--json`` prints them as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+import torch
+from qiskit import QuantumCircuit
+from qiskit_aer.primitives import EstimatorV2
+from qiskit_machine_learning.connectors import TorchConnector
+from qiskit_machine_learning.neural_networks import EstimatorQNN
+
+from qcnn_tl.backends.targets import ideal_estimator, ideal_isa
+from qcnn_tl.circuits import build_qcnn, qcnn_circuit
+from qcnn_tl.qnn.aer import AerQCNN
+from qcnn_tl.qnn.exact_model import ExactQCNN
+from qcnn_tl.training.loop import qcnn_loss
+
+BATCH = 50
+
+
+def exact_step_seconds(features: np.ndarray, labels: torch.Tensor, weights: np.ndarray, repeats: int) -> float:
+    model = ExactQCNN(build_qcnn("U_SU4", "zx"), initial_weights=weights)
+    states = model.prepare(features)
+
+    def step() -> None:
+        loss = qcnn_loss(model(states), labels, loss="cross_entropy", reduction="sum")
+        model.weight.grad = None
+        loss.backward()
+
+    for _ in range(20):
+        step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(10):
+            step()
+        times.append((time.perf_counter() - start) / 10)
+    return statistics.median(times)
+
+
+def reference_step_seconds(features: np.ndarray, labels: torch.Tensor, weights: np.ndarray, samples: int) -> float:
+    body, weight_params = qcnn_circuit("U_SU4", "zx")
+    observable = build_qcnn("U_SU4", "zx").observable
+    order = [int(format(k, "08b")[::-1], 2) for k in range(256)]
+    start = time.perf_counter()
+    for x, y in zip(features[:samples], labels[:samples], strict=True):
+        amplitudes = np.zeros(256)
+        amplitudes[order] = x / np.linalg.norm(x)
+        qc = QuantumCircuit(8)
+        qc.initialize(amplitudes, range(8))
+        qc.compose(body, inplace=True)
+        qnn = EstimatorQNN(circuit=qc, estimator=EstimatorV2(), observables=observable, input_params=[],
+                           weight_params=list(weight_params), default_precision=0.0)
+        model = TorchConnector(qnn, initial_weights=weights)
+        loss = qcnn_loss(model(torch.empty(0))[0], y[None], loss="cross_entropy", reduction="sum")
+        loss.backward()
+    return (time.perf_counter() - start) / samples * BATCH
+
+
+def aer_step_seconds(features: np.ndarray, labels: torch.Tensor, weights: np.ndarray, samples: int) -> float:
+    template = build_qcnn("U_SU4", "zx")
+    model = AerQCNN(template, ideal_isa(template), ideal_estimator(), initial_weights=weights)
+    prepared = model.prepare(features[:samples])
+    start = time.perf_counter()
+    loss = qcnn_loss(model(prepared), labels[:samples], loss="cross_entropy", reduction="sum")
+    loss.backward()
+    return (time.perf_counter() - start) / samples * BATCH
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reference-samples", type=int, default=2)
+    parser.add_argument("--aer-samples", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(BATCH, 256))
+    labels = torch.tensor(rng.integers(0, 2, BATCH))
+    weights = rng.normal(size=51)
+    exact = exact_step_seconds(features, labels, weights, args.repeats)
+    aer = aer_step_seconds(features, labels, weights, args.aer_samples)
+    reference = reference_step_seconds(features, labels, weights, args.reference_samples)
+    result = {"exact_step_s": exact, "reference_step_s": reference, "speedup": reference / exact, "aer_step_s": aer,
+              "reference_samples_timed": args.reference_samples, "aer_samples_timed": args.aer_samples,
+              "threads": args.threads}
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"one training step, batch {BATCH}, U_SU4 + ZX, amplitude encoding, {args.threads} torch threads")
+    print(f"  exact engine           {exact * 1e3:10.2f} ms  (median of {args.repeats} x 10 steps)")
+    print(f"  qcnn_tl Aer engine     {aer:10.2f} s   (timed on {args.aer_samples} samples, scaled to {BATCH})")
+    print(f"  stock QML route        {reference:10.2f} s   (timed on {args.reference_samples} samples, scaled to {BATCH})")
+    print(f"  speedup exact vs stock {reference / exact:10.0f} x")
+    print(f"  speedup Aer engine vs stock {reference / aer:5.1f} x")
+
+
+if __name__ == "__main__":
+    main()
