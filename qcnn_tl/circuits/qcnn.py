@@ -13,6 +13,7 @@ level and ordered ``[conv_1 | … | conv_L | pool_1 | … | pool_L]`` as in the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,7 +83,7 @@ def readout_qubit(num_qubits: int = 8) -> int:
 
 
 def qcnn_circuit(
-    ansatz: str = "U_SU4", pooling: str = "zx", *, num_qubits: int = 8
+    ansatz: str = "U_SU4", pooling: str = "zx", *, num_qubits: int = 8, levels: Sequence[int] | None = None
 ) -> tuple[QuantumCircuit, tuple[Parameter, ...]]:
     """The trainable part of the QCNN: all convolution and pooling levels.
 
@@ -90,12 +91,14 @@ def qcnn_circuit(
         ansatz: A name from :data:`~qcnn_tl.circuits.ansatz.ANSATZES`.
         pooling: A name from :data:`~qcnn_tl.circuits.pooling.POOLINGS`.
         num_qubits: A power of two ≥ 2.
+        levels: Only these levels (0-based), e.g. for drawing one level; all by default. The weight
+            vector stays the full one.
 
     Returns:
         The circuit and its weight parameters ``w`` in the reference order.
 
     Raises:
-        ValueError: On an unknown name, a bad ``num_qubits``, or a model with no weights.
+        ValueError: On an unknown name, a bad ``num_qubits`` or level, or a model with no weights.
     """
     conv = ANSATZES[ansatz]
     pool = POOLINGS[pooling]
@@ -104,10 +107,15 @@ def qcnn_circuit(
     num_weights = num_levels * (conv.num_params + pool.num_params)
     if num_weights == 0:
         raise ValueError(f"ansatz {ansatz!r} with pooling {pooling!r} has no trainable weights")
+    chosen = range(num_levels) if levels is None else levels
+    if any(level not in range(num_levels) for level in chosen):
+        raise ValueError(f"levels must be in 0..{num_levels - 1}; got {list(chosen)}")
     w = ParameterVector("w", num_weights)
     qc = QuantumCircuit(num_qubits, name=f"qcnn_{ansatz}_{pooling}")
     pool_offset = num_levels * conv.num_params
     for index, level in enumerate(layout):
+        if index not in chosen:
+            continue
         conv_w = w[index * conv.num_params : (index + 1) * conv.num_params]
         for a, b in level.conv_pairs:
             conv.build(qc, conv_w, a, b)

@@ -1,11 +1,13 @@
-"""``qcnn-tl circuits``: table (or JSON) of every paper model's template."""
+"""``qcnn-tl circuits``: table or JSON of every paper model; ``export`` and ``draw`` templates."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
+from qcnn_tl.circuits.export import export_templates
 from qcnn_tl.reports.circuit_table import circuit_table
+from qcnn_tl.reports.drawing import draw_template
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -13,11 +15,29 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("circuits", help="weight counts, depth and gate counts of every (ansatz, pooling)")
     p.add_argument("--encoding", default="amplitude", choices=("amplitude", "angle"))
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    export = actions.add_parser("export", help="write every template as QPY and OpenQASM 3")
+    export.add_argument("directory", nargs="?", default="circuits")
+    draw = actions.add_parser("draw", help="save a matplotlib drawing of a template or one level")
+    draw.add_argument("ansatz")
+    draw.add_argument("--pooling", default="zx")
+    draw.add_argument("--template-encoding", dest="draw_encoding", default="angle", choices=("amplitude", "angle"))
+    draw.add_argument("--level", type=int, help="draw only this level (1-based), without the encoding")
+    draw.add_argument("--out", help="PNG path (default: <ansatz>_<pooling>[_level<k>].png)")
     p.set_defaults(func=command)
 
 
 def command(args: argparse.Namespace) -> int:
     """Runs the subcommand."""
+    if args.action == "export":
+        written = export_templates(args.directory)
+        print(f"wrote {len(written)} files to {args.directory}/")
+        return 0
+    if args.action == "draw":
+        suffix = "" if args.level is None else f"_level{args.level}"
+        out = args.out or f"{args.ansatz}_{args.pooling}{suffix}.png"
+        print(draw_template(args.ansatz, args.pooling, out, encoding=args.draw_encoding, level=args.level))
+        return 0
     rows = circuit_table(encoding=args.encoding)
     if args.json:
         print(json.dumps(rows, indent=2))
