@@ -65,8 +65,14 @@ def reference_step_seconds(features: np.ndarray, labels: torch.Tensor, weights: 
         qc = QuantumCircuit(8)
         qc.initialize(amplitudes, range(8))
         qc.compose(body, inplace=True)
-        qnn = EstimatorQNN(circuit=qc, estimator=EstimatorV2(), observables=observable, input_params=[],
-                           weight_params=list(weight_params), default_precision=0.0)
+        qnn = EstimatorQNN(
+            circuit=qc,
+            estimator=EstimatorV2(),
+            observables=observable,
+            input_params=[],
+            weight_params=list(weight_params),
+            default_precision=0.0,
+        )
         model = TorchConnector(qnn, initial_weights=weights)
         loss = qcnn_loss(model(torch.empty(0))[0], y[None], loss="cross_entropy", reduction="sum")
         loss.backward()
@@ -99,16 +105,24 @@ def main() -> None:
     exact = exact_step_seconds(features, labels, weights, args.repeats)
     aer = aer_step_seconds(features, labels, weights, args.aer_samples)
     reference = reference_step_seconds(features, labels, weights, args.reference_samples)
-    result = {"exact_step_s": exact, "reference_step_s": reference, "speedup": reference / exact, "aer_step_s": aer,
-              "reference_samples_timed": args.reference_samples, "aer_samples_timed": args.aer_samples,
-              "threads": args.threads}
+    result = {
+        "exact_step_s": exact,
+        "reference_step_s": reference,
+        "speedup": reference / exact,
+        "aer_step_s": aer,
+        "reference_samples_timed": args.reference_samples,
+        "aer_samples_timed": args.aer_samples,
+        "threads": args.threads,
+    }
     if args.json:
         print(json.dumps(result))
         return
     print(f"one training step, batch {BATCH}, U_SU4 + ZX, amplitude encoding, {args.threads} torch threads")
     print(f"  exact engine           {exact * 1e3:10.2f} ms  (median of {args.repeats} x 10 steps)")
     print(f"  qcnn_tl Aer engine     {aer:10.2f} s   (timed on {args.aer_samples} samples, scaled to {BATCH})")
-    print(f"  stock QML route        {reference:10.2f} s   (timed on {args.reference_samples} samples, scaled to {BATCH})")
+    print(
+        f"  stock QML route        {reference:10.2f} s   (timed on {args.reference_samples} samples, scaled to {BATCH})"
+    )
     print(f"  speedup exact vs stock {reference / exact:10.0f} x")
     print(f"  speedup Aer engine vs stock {reference / aer:5.1f} x")
 

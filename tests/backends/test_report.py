@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import json
+
+from qcnn_tl.cli.main import main
+from qcnn_tl.reports.transpile_report import transpile_report
+
+
+def test_report_rows_and_encoding_cost():
+    rows = transpile_report(["fake_torino"], models=[("U_SU4", "zx"), ("U_TTN", "zx")], optimization_levels=(0, 1))
+    assert len(rows) == 8
+    for r in rows:
+        assert {"backend", "ansatz", "pooling", "encoding", "depth", "two_qubit_gates", "layout"} <= set(r)
+        assert 0 < r["estimated_fidelity"] <= 1
+        assert r["two_qubit_depth"] <= r["depth"]
+    amp = next(r for r in rows if r["encoding"] == "amplitude" and r["ansatz"] == "U_SU4")
+    ang = next(r for r in rows if r["encoding"] == "angle" and r["ansatz"] == "U_SU4")
+    assert amp["two_qubit_gates"] > 5 * ang["two_qubit_gates"]
+    assert amp["estimated_fidelity"] < ang["estimated_fidelity"]
+
+
+def test_cli_json_csv_png(tmp_path, capsys):
+    code = main(
+        [
+            "transpile-report",
+            "--backend",
+            "fake_brisbane",
+            "--ansatz",
+            "U_TTN",
+            "--pooling",
+            "zx",
+            "--json",
+            "--csv",
+            str(tmp_path / "r.csv"),
+            "--png",
+            str(tmp_path / "r.png"),
+        ]
+    )
+    assert code == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["encoding"] for r in rows] == ["amplitude", "angle"]
+    assert (tmp_path / "r.csv").read_text().startswith("backend,ansatz,pooling,encoding")
+    assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["transpile-report", "--backend", "fake_nowhere"]) == 2

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qiskit.quantum_info import Statevector
+
+from qcnn_tl.backends.targets import fake_backend, ideal_estimator, noisy_target, parse_backend
+from qcnn_tl.backends.transpile import lower_parameterized_gates, transpile_for_target
+from qcnn_tl.circuits import build_qcnn
+from qcnn_tl.qnn.hardware import binding_rows, exact_expectations
+
+
+@pytest.mark.parametrize(("ansatz", "pooling"), [("U_SU4", "zx"), ("U_6", "generalized"), ("ansatz_10", "none")])
+def test_lowering_keeps_the_state(ansatz, pooling, rng):
+    template = build_qcnn(ansatz, pooling, encoding="angle")
+    lowered = lower_parameterized_gates(template.circuit)
+    assert {i.operation.name for i in lowered.data if i.operation.params and i.operation.is_parameterized()} <= {"rz"}
+    values = rng.normal(size=len(template.circuit.parameters))
+    a = Statevector(lowered.assign_parameters(values)).data
+    b = Statevector(template.circuit.assign_parameters(values)).data
+    assert abs(abs(np.vdot(a, b)) - 1) < 1e-12
+
+
+@pytest.mark.parametrize(("device", "level"), [("fake_brisbane", 3), ("fake_torino", 1)])
+def test_isa_circuit_with_mapped_observable_matches_exact(device, level, rng):
+    template = build_qcnn("U_SU4", "zx", encoding="angle")
+    isa = transpile_for_target(
+        template.circuit, template.observable, target=fake_backend(device).target, optimization_level=level
+    )
+    assert isa.circuit.num_qubits == fake_backend(device).num_qubits
+    assert set(isa.circuit.count_ops()) <= set(fake_backend(device).target.operation_names)
+    features, weights = rng.normal(size=(4, 8)), rng.normal(size=template.num_weights)
+    rows = binding_rows(template, isa.circuit.parameters, features, weights)
+    evs = ideal_estimator().run([(isa.circuit, isa.observable, rows)]).result()[0].data.evs
+    np.testing.assert_allclose(evs, exact_expectations(template, features, weights), atol=1e-9)
+
+
+def test_noisy_emulation_differs_from_ideal(rng):
+    template = build_qcnn("U_SU4", "zx", encoding="angle")
+    isa, estimator = noisy_target(template, "fake_brisbane")
+    features, weights = rng.normal(size=(4, 8)), rng.normal(size=template.num_weights)
+    rows = binding_rows(template, isa.circuit.parameters, features, weights)
+    noisy = estimator.run([(isa.circuit, isa.observable, rows)]).result()[0].data.evs
+    ideal = exact_expectations(template, features, weights)
+    assert np.max(np.abs(noisy - ideal)) > 1e-3
+    assert np.all(np.abs(noisy) <= np.abs(ideal) + 0.05)  # depolarising noise shrinks <Z> towards 0
+
+
+def test_backend_names():
+    assert parse_backend("aer").kind == "aer"
+    assert parse_backend("aer:fake_torino").device == "fake_torino"
+    with pytest.raises(ValueError, match="unknown fake device 'fake_nowhere'; expected one of: .*fake_brisbane"):
+        parse_backend("aer:fake_nowhere")
+    with pytest.raises(ValueError, match="unknown backend 'gpu'"):
+        parse_backend("gpu")
