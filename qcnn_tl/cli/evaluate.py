@@ -57,7 +57,7 @@ def load_model(path: str | Path) -> dict[str, Any]:
     """
     try:
         result = json.loads(Path(path).read_text())
-        result["config"], result["weights"]  # noqa: B018 - presence check
+        result["config"], result["weights"]
     except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
         raise QcnnTlError(f"--model {path} is not a qcnn_tl result.json: {exc}") from None
     return result

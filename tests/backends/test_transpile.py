@@ -49,7 +49,7 @@ def test_noisy_emulation_differs_from_ideal(rng):
 def test_backend_names():
     assert parse_backend("aer").kind == "aer"
     assert parse_backend("aer:fake_torino").device == "fake_torino"
-    with pytest.raises(ValueError, match="unknown fake device 'fake_nowhere'; expected one of: .*fake_brisbane"):
+    with pytest.raises(ValueError, match=r"unknown fake device 'fake_nowhere'; expected one of: .*fake_brisbane"):
         parse_backend("aer:fake_nowhere")
     with pytest.raises(ValueError, match="unknown backend 'gpu'"):
         parse_backend("gpu")

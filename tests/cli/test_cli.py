@@ -6,17 +6,19 @@ import pytest
 
 from qcnn_tl.cli.main import COMMANDS, build_parser, main
 
+NAMES = ("pretrain", "circuits", "train", "run", "transpile-report", "evaluate", "jobs")
+
 
 def test_help_lists_every_command(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for name in ("pretrain", "circuits", "train", "run"):
+    for name in NAMES:
         assert name in out
-    assert len(COMMANDS) == 4
+    assert len(COMMANDS) == len(NAMES)
 
 
-@pytest.mark.parametrize("command", ["pretrain", "circuits", "train", "run"])
+@pytest.mark.parametrize("command", NAMES)
 def test_each_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
         build_parser().parse_args([command, "--help"])
