@@ -13,6 +13,7 @@ from qiskit.providers import BackendV2
 from qiskit.quantum_info import SparsePauliOp
 from qiskit_aer.primitives import EstimatorV2 as AerEstimatorV2
 
+from qcnn_tl.backends.snapshots import snapshot_backend
 from qcnn_tl.backends.transpile import IsaCircuit, lower_parameterized_gates, transpile_for_target
 
 
@@ -67,8 +68,13 @@ def parse_backend(name: str) -> BackendSpec:
 
 
 def fake_backend(device: str) -> BackendV2:
-    """An instance of the fake device ``device`` (``"fake_brisbane"``)."""
-    return fake_backends()[device]()
+    """The fake device ``device`` (``"fake_brisbane"``).
+
+    Built from its ``noise_models/`` snapshot if there is one, else from the installed qiskit-ibm-runtime.
+    """
+    if device not in fake_backends():
+        raise ValueError(f"unknown fake device {device!r}; expected one of: {', '.join(sorted(fake_backends()))}")
+    return snapshot_backend(device) or fake_backends()[device]()
 
 
 def ideal_isa(template: object) -> IsaCircuit:

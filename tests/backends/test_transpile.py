@@ -53,3 +53,21 @@ def test_backend_names():
         parse_backend("aer:fake_nowhere")
     with pytest.raises(ValueError, match="unknown backend 'gpu'"):
         parse_backend("gpu")
+
+
+def test_snapshots_rebuild_the_same_device(tmp_path):
+    from qiskit_ibm_runtime.fake_provider import FakeTorino
+
+    from qcnn_tl.backends.snapshots import snapshot_backend, write_snapshot
+    from qcnn_tl.errors import QcnnTlError
+
+    write_snapshot(FakeTorino, tmp_path)
+    rebuilt = snapshot_backend("fake_torino", tmp_path)
+    original = FakeTorino()
+    assert rebuilt.num_qubits == original.num_qubits
+    assert rebuilt.target["cz"][(0, 1)].error == original.target["cz"][(0, 1)].error
+    assert snapshot_backend("fake_brisbane", tmp_path) is None
+    props = next((tmp_path / "fake_torino").glob("props_*.json"))
+    props.write_text(props.read_text().replace("0", "1", 1))
+    with pytest.raises(QcnnTlError, match="does not match its recorded hash"):
+        snapshot_backend("fake_torino", tmp_path)

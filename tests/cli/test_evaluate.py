@@ -17,8 +17,22 @@ def trained_model(tmp_path, small_cnn, data_dir):
     # Stand-in for the 1-epoch CNN that `--cnn-epochs 1` asks for (trained here on a subset, for speed).
     shutil.copy(small_cnn.path, cache / "cnn" / "fashion_cnn_F256_e1_s0.pt")
     out = tmp_path / "train"
-    args = ["train", "--steps", "20", "--cnn-epochs", "1", "--ansatz", "U_TTN", "--out", str(out),
-            "--data-dir", str(data_dir), "--cache-dir", str(cache), "--quiet"]
+    args = [
+        "train",
+        "--steps",
+        "20",
+        "--cnn-epochs",
+        "1",
+        "--ansatz",
+        "U_TTN",
+        "--out",
+        str(out),
+        "--data-dir",
+        str(data_dir),
+        "--cache-dir",
+        str(cache),
+        "--quiet",
+    ]
     assert main(args) == 0
     return out / "result.json", cache
 
@@ -31,8 +45,22 @@ def test_train_then_evaluate_then_jobs(trained_model, data_dir, tmp_path, capsys
     assert (result_path.parent / "loss.png").is_file()
     capsys.readouterr()
     run_dir = tmp_path / "eval"
-    args = ["evaluate", "--model", str(result_path), "--profile", "ideal", "--samples", "40",
-            "--run-dir", str(run_dir), "--data-dir", str(data_dir), "--cache-dir", str(cache), "--quiet"]
+    args = [
+        "evaluate",
+        "--model",
+        str(result_path),
+        "--profile",
+        "ideal",
+        "--samples",
+        "40",
+        "--run-dir",
+        str(run_dir),
+        "--data-dir",
+        str(data_dir),
+        "--cache-dir",
+        str(cache),
+        "--quiet",
+    ]
     assert main(args) == 0
     summary = json.loads((run_dir / "evaluation.json").read_text())
     assert summary["samples"] == 40 and summary["ideal_accuracy"] == summary["target_accuracy"]
