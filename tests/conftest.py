@@ -22,6 +22,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Keep the user cache (~/.cache/qcnn_tl) out of the tests."""
+    import os
+
+    previous = os.environ.get("QCNN_TL_CACHE")
+    os.environ["QCNN_TL_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        del os.environ["QCNN_TL_CACHE"]
+    else:
+        os.environ["QCNN_TL_CACHE"] = previous
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20231126)

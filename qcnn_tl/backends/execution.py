@@ -19,6 +19,7 @@ from qiskit.circuit import QuantumCircuit
 from qiskit.providers import BackendV2
 from qiskit.quantum_info import SparsePauliOp
 
+from qcnn_tl._paths import default_cache_dir
 from qcnn_tl.backends.profiles import RunProfile
 from qcnn_tl.backends.targets import fake_backend, fake_backends, ideal_estimator, ideal_isa, noisy_target
 from qcnn_tl.backends.transpile import IsaCircuit, transpile_for_target
@@ -91,6 +92,7 @@ def runtime_target(
         target=backend.target,
         optimization_level=profile.optimization_level,
         seed_transpiler=profile.seed_transpiler,
+        cache_dir=default_cache_dir(),
     )
     estimator = RuntimeEstimatorV2(mode=mode)
     shots = profile.shots or 4000

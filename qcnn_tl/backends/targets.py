@@ -13,6 +13,7 @@ from qiskit.providers import BackendV2
 from qiskit.quantum_info import SparsePauliOp
 from qiskit_aer.primitives import EstimatorV2 as AerEstimatorV2
 
+from qcnn_tl._paths import default_cache_dir
 from qcnn_tl.backends.snapshots import snapshot_backend
 from qcnn_tl.backends.transpile import IsaCircuit, lower_parameterized_gates, transpile_for_target
 
@@ -115,6 +116,7 @@ def noisy_target(
         target=backend.target,
         optimization_level=optimization_level,
         seed_transpiler=seed_transpiler,
+        cache_dir=default_cache_dir(),
     )
     simulator = AerSimulator.from_backend(backend, method="density_matrix")
     estimator = AerEstimatorV2.from_backend(simulator, options={"default_precision": precision})

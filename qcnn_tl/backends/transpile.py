@@ -10,14 +10,19 @@ then only translates constant gates, which is fast.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from functools import cache
+from importlib.metadata import version
+from pathlib import Path
 
-from qiskit import QuantumCircuit, qpy, transpile
+from qiskit import QuantumCircuit, qasm3, qpy, transpile
 from qiskit.circuit import Parameter, ParameterExpression
 from qiskit.circuit.library import get_standard_gate_name_mapping
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import Target, generate_preset_pass_manager
+
+from qcnn_tl._io import atomic_write
 
 NEUTRAL_BASIS: tuple[str, ...] = ("rz", "sx", "x", "cx")
 """Basis the parameterised gates are lowered to before the preset pass manager runs."""
@@ -104,8 +109,13 @@ def transpile_for_target(
     target: Target,
     optimization_level: int = 1,
     seed_transpiler: int = 1234,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> IsaCircuit:
     """Transpiles ``circuit`` for ``target`` once and maps ``observable`` onto it.
+
+    Results are cached in memory and, with ``cache_dir``, on disk as QPY (layout included), keyed by
+    the circuit's QPY hash, the target's gates, couplings and errors, the level, the seed and the
+    Qiskit version.
 
     Args:
         circuit: A parameterised template (no measurements).
@@ -113,6 +123,7 @@ def transpile_for_target(
         target: The device's ``Target``.
         optimization_level: 0–3.
         seed_transpiler: Seed for reproducible layouts and reports.
+        cache_dir: Folder for the on-disk cache (none by default).
 
     Returns:
         The ISA circuit and mapped observable.
@@ -122,19 +133,52 @@ def transpile_for_target(
     """
     if optimization_level not in (0, 1, 2, 3):
         raise ValueError(f"optimization_level must be 0, 1, 2 or 3; got {optimization_level!r}")
-    pass_manager = generate_preset_pass_manager(
-        optimization_level=optimization_level, target=target, seed_transpiler=seed_transpiler
-    )
-    isa = pass_manager.run(lower_parameterized_gates(circuit))
+    key = hashlib.sha256(
+        "|".join(
+            (
+                circuit_hash(circuit),
+                target_fingerprint(target),
+                str(optimization_level),
+                str(seed_transpiler),
+                version("qiskit"),
+                str(observable.to_list()),
+            )
+        ).encode()
+    ).hexdigest()
+    if key in _MEMORY:
+        return _MEMORY[key]
+    file = Path(cache_dir) / "isa" / f"{key}.qpy" if cache_dir is not None else None
+    if file is not None and file.is_file():
+        with file.open("rb") as handle:
+            loaded = qpy.load(handle)[0]
+        by_name = {p.name: p for p in circuit.parameters}
+        isa = loaded.assign_parameters({p: by_name[p.name] for p in loaded.parameters})
+        isa._layout = loaded.layout
+    else:
+        pass_manager = generate_preset_pass_manager(
+            optimization_level=optimization_level, target=target, seed_transpiler=seed_transpiler
+        )
+        isa = pass_manager.run(lower_parameterized_gates(circuit))
+        if file is not None:
+            atomic_write(file, lambda h: qpy.dump(isa, h))
     layout = tuple(isa.layout.final_index_layout()) if isa.layout else tuple(range(circuit.num_qubits))
     mapped = observable.apply_layout(isa.layout) if isa.layout else observable
-    return IsaCircuit(isa, mapped, optimization_level, seed_transpiler, layout)
+    _MEMORY[key] = IsaCircuit(isa, mapped, optimization_level, seed_transpiler, layout)
+    return _MEMORY[key]
+
+
+_MEMORY: dict[str, IsaCircuit] = {}
+
+
+def target_fingerprint(target: Target) -> str:
+    """SHA-256 over a target's operations, their qubits and reported errors."""
+    digest = hashlib.sha256(f"{target.num_qubits}".encode())
+    for name in sorted(target.operation_names):
+        for qargs, props in sorted(target[name].items(), key=lambda item: str(item[0])):
+            digest.update(f"{name}{qargs}{getattr(props, 'error', None)}".encode())
+    return digest.hexdigest()
 
 
 def circuit_hash(circuit: QuantumCircuit) -> str:
-    """SHA-256 of a circuit's QPY serialisation (stable across runs)."""
-    import io
-
-    buffer = io.BytesIO()
-    qpy.dump(circuit, buffer)
-    return hashlib.sha256(buffer.getvalue()).hexdigest()
+    """SHA-256 of a circuit's OpenQASM 3 text: gates, qubits and parameter names (stable across builds)."""
+    return hashlib.sha256(qasm3.dumps(circuit).encode()).hexdigest()

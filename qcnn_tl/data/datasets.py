@@ -13,17 +13,15 @@ from typing import Literal
 import torch
 from torchvision import datasets
 
+from qcnn_tl._paths import default_cache_dir
 from qcnn_tl.errors import QcnnTlError
+
+__all__ = ["default_cache_dir", "load_images", "resolve_data_dir"]
 
 DatasetName = Literal["mnist", "fashion_mnist"]
 Split = Literal["train", "test"]
 _CLASSES = {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST}
 DATA_ENV = "QCNN_TL_DATA"
-
-
-def default_cache_dir() -> Path:
-    """The user cache folder, ``$QCNN_TL_CACHE`` or ``~/.cache/qcnn_tl``."""
-    return Path(os.environ.get("QCNN_TL_CACHE", Path.home() / ".cache" / "qcnn_tl"))
 
 
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:

@@ -71,3 +71,26 @@ def test_snapshots_rebuild_the_same_device(tmp_path):
     props.write_text(props.read_text().replace("0", "1", 1))
     with pytest.raises(QcnnTlError, match="does not match its recorded hash"):
         snapshot_backend("fake_torino", tmp_path)
+
+
+def test_isa_circuits_are_cached_on_disk(tmp_path, rng):
+    from qcnn_tl.backends import transpile as module
+
+    target = fake_backend("fake_torino").target
+    module._MEMORY.clear()
+    first = transpile_for_target(*_template_parts(), target=target, cache_dir=tmp_path)
+    assert len(list((tmp_path / "isa").glob("*.qpy"))) == 1
+    module._MEMORY.clear()
+    template = build_qcnn("U_TTN", "zx", encoding="angle")  # fresh Parameter objects
+    again = transpile_for_target(template.circuit, template.observable, target=target, cache_dir=tmp_path)
+    assert again.layout == first.layout and again.observable == first.observable
+    assert set(again.circuit.parameters) == set(template.circuit.parameters)
+    features, weights = rng.normal(size=(2, 8)), rng.normal(size=template.num_weights)
+    rows = binding_rows(template, again.circuit.parameters, features, weights)
+    evs = ideal_estimator().run([(again.circuit, again.observable, rows)]).result()[0].data.evs
+    np.testing.assert_allclose(evs, exact_expectations(template, features, weights), atol=1e-9)
+
+
+def _template_parts():
+    template = build_qcnn("U_TTN", "zx", encoding="angle")
+    return template.circuit, template.observable
