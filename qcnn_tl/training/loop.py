@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from qcnn_tl._io import atomic_write
 from qcnn_tl.errors import QcnnTlError
+from qcnn_tl.qnn.hybrid import probability_one
 from qcnn_tl.training.config import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -43,11 +44,6 @@ class QCNNModule(Protocol):
     def __call__(self, prepared: torch.Tensor) -> torch.Tensor:
         """⟨Z⟩ on the readout qubit per sample."""
         ...
-
-
-def probability_one(expectation: torch.Tensor) -> torch.Tensor:
-    r""":math:`P(|1\rangle) = (1 - \langle Z\rangle)/2`, the probability of label 1."""
-    return (1 - expectation) / 2
 
 
 def qcnn_loss(expectation: torch.Tensor, labels: torch.Tensor, *, loss: str, reduction: str) -> torch.Tensor:
