@@ -31,6 +31,9 @@ EXACT_BASIS: tuple[str, ...] = (
 )
 """Gates the exact engine executes; templates are transpiled to these first."""
 
+MAX_TAIL_QUBITS = 4
+"""Trailing blocks on at most this many qubits are folded into the observable (Heisenberg picture)."""
+
 _FREQUENCY = {
     "rx": 0.5,
     "ry": 0.5,
@@ -267,6 +270,22 @@ def _encode_op(factor: _Factor, num_qubits: int, params: Sequence[Parameter], dt
     return apply_two
 
 
+class _Permute(torch.autograd.Function):
+    """Basis permutation along dim 1 whose backward is the inverse permutation (no scatter into zeros)."""
+
+    @staticmethod
+    def forward(
+        ctx: torch.autograd.function.FunctionCtx, state: torch.Tensor, index: torch.Tensor, inverse: torch.Tensor
+    ) -> torch.Tensor:
+        ctx.save_for_backward(inverse)
+        return state.index_select(1, index)
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
+        (inverse,) = ctx.saved_tensors  # type: ignore[attr-defined]
+        return grad.index_select(1, inverse), None, None
+
+
 class ExactEngine:
     r"""Exact, batched, differentiable :math:`\langle O\rangle` of a template in torch.
 
@@ -307,8 +326,7 @@ class ExactEngine:
         factors = [f for inst in basic.data for f in _lower(inst, basic)]
         encode, trainable = self._split(factors)
         self._build_encoding(encode)
-        self._build_trainable(_fuse(trainable))
-        self._build_readout(observable)
+        self._build_trainable(_fuse(trainable), observable)
 
     def _split(self, factors: list[_Factor]) -> tuple[list[_Factor], list[_Factor]]:
         """Splits factors into the encoding and the trainable part.
@@ -350,7 +368,11 @@ class ExactEngine:
         self._encode_dtype = self._real if real else self.dtype
         self._encode_ops = [_encode_op(f, self.num_qubits, self.input_params, self._encode_dtype) for f in factors]
 
-    def _build_trainable(self, blocks: list[_Block]) -> None:
+    def _build_trainable(self, blocks: list[_Block], observable: SparsePauliOp) -> None:
+        if observable.num_qubits != self.num_qubits:
+            raise ValueError(f"observable must act on {self.num_qubits} qubits; got {observable.num_qubits}")
+        if np.any(observable.paulis.x):
+            raise ValueError(f"the exact engine needs a diagonal (I/Z) observable; got {observable}")
         unique: dict[tuple[int, bytes], int] = {}
         groups: dict[int, list[_Block]] = {2: [], 4: []}
         plan: list[tuple[int, int]] = []
@@ -371,23 +393,36 @@ class ExactEngine:
         }
         self.num_blocks = len(blocks)
         self.num_unique_blocks = sum(len(g) for g in groups.values())
+        # The tail: the longest suffix of blocks that, with the observable, stays on MAX_TAIL_QUBITS qubits.
+        # It is folded into an effective observable (Heisenberg picture), built without the batch.
+        tail = {int(q) for q in np.flatnonzero(np.any(observable.paulis.z, axis=0))} or {0}
+        split = len(blocks)
+        while split and len(tail | set(blocks[split - 1].qubits)) <= MAX_TAIL_QUBITS:
+            split -= 1
+            tail |= set(blocks[split].qubits)
+        self.num_tail_blocks = len(blocks) - split
+        self._tail_qubits = tuple(sorted(tail))
+        position = {q: i for i, q in enumerate(self._tail_qubits)}
+        self._tail: list[tuple[int, int, torch.Tensor]] = []
+        for (dim, idx), block in zip(plan[split:], blocks[split:], strict=True):
+            order = _bit_order(len(tail), tuple(position[q] for q in block.qubits))
+            self._tail.append((dim, idx, torch.as_tensor(np.argsort(order))))
         current = np.arange(1 << self.num_qubits)
-        self._steps: list[tuple[int, int, torch.Tensor]] = []
-        for (dim, idx), block in zip(plan, blocks, strict=True):
+        self._steps: list[tuple[int, int, torch.Tensor, torch.Tensor]] = []
+        for (dim, idx), block in zip(plan[:split], blocks[:split], strict=True):
             target = _bit_order(self.num_qubits, block.qubits, top=True)
             gather = np.argsort(current)[target]
-            self._steps.append((dim, idx, torch.as_tensor(gather)))
+            self._steps.append((dim, idx, torch.as_tensor(gather), torch.as_tensor(np.argsort(gather))))
             current = target
-        self._final_order = current
-
-    def _build_readout(self, observable: SparsePauliOp) -> None:
-        if observable.num_qubits != self.num_qubits:
-            raise ValueError(f"observable must act on {self.num_qubits} qubits; got {observable.num_qubits}")
-        if np.any(observable.paulis.x):
-            raise ValueError(f"the exact engine needs a diagonal (I/Z) observable; got {observable}")
+        target = _bit_order(self.num_qubits, self._tail_qubits, top=True)
+        gather = np.argsort(current)[target]
+        self._final = (torch.as_tensor(gather), torch.as_tensor(np.argsort(gather)))
         diag = np.real(observable.to_matrix(sparse=True).diagonal())
-        self._diag_original = torch.as_tensor(diag, dtype=self._real)
-        self._diag = torch.as_tensor(diag[self._final_order], dtype=self._real)
+        local = np.arange(1 << len(tail))
+        original = np.zeros_like(local)
+        for j, q in enumerate(self._tail_qubits):
+            original |= ((local >> j) & 1) << q
+        self._tail_diag = torch.as_tensor(diag[original], dtype=self.dtype)
 
     @property
     def num_inputs(self) -> int:
@@ -446,13 +481,21 @@ class ExactEngine:
         if states.ndim != 2 or states.shape[1] != 1 << self.num_qubits:
             raise ValueError(f"states must have shape (B, {1 << self.num_qubits}); got {tuple(states.shape)}")
         w = weights.to(self._real)
-        realified = {dim: _realify(table.matrices(w)) for dim, table in self._tables.items()}
+        mats = {dim: table.matrices(w) for dim, table in self._tables.items()}
+        realified = {dim: _realify(m) for dim, m in mats.items()}
         batch = states.shape[0]
         state = torch.stack((states.real.T, states.imag.T)).to(self._real)
-        for dim, idx, gather in self._steps:
-            rows = state.index_select(1, gather).reshape(2 * dim, -1)
+        for dim, idx, gather, inverse in self._steps:
+            rows = _Permute.apply(state, gather, inverse).reshape(2 * dim, -1)
             state = (realified[dim][idx] @ rows).view(2, -1, batch)
-        return self._diag @ (state[0] ** 2 + state[1] ** 2)
+        size = 1 << len(self._tail_qubits)
+        unitary = torch.eye(size, dtype=self.dtype)
+        for dim, idx, inverse in self._tail:
+            embedded = torch.kron(torch.eye(size // dim, dtype=self.dtype), mats[dim][idx])
+            unitary = embedded[inverse][:, inverse] @ unitary
+        effective = _realify(unitary.conj().T @ (self._tail_diag[:, None] * unitary))
+        rows = _Permute.apply(state, *self._final).reshape(2 * size, -1)
+        return (rows * (effective @ rows)).view(2 * size, -1, batch).sum(dim=(0, 1))
 
     def __call__(self, input_values: torch.Tensor | np.ndarray, weights: torch.Tensor) -> torch.Tensor:
         """``expectation(encode(input_values), weights)``."""
