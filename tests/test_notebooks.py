@@ -1,0 +1,30 @@
+"""The notebooks run top to bottom with small settings (QCNN_TL_NOTEBOOK_SMALL=1) on ../shared/data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+
+
+def test_the_three_notebooks_exist():
+    assert [p.name for p in NOTEBOOKS] == ["01_quickstart.ipynb", "02_ansatz_zoo.ipynb", "03_hardware.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs(path, data_dir, tmp_path_factory, monkeypatch):
+    cache = tmp_path_factory.getbasetemp() / "notebook-cache"  # shared: the CNN is trained once
+    monkeypatch.setenv("QCNN_TL_NOTEBOOK_SMALL", "1")
+    monkeypatch.setenv("QCNN_TL_DATA", str(data_dir))
+    monkeypatch.setenv("QCNN_TL_CACHE", str(cache))
+    workdir = tmp_path_factory.mktemp(path.stem)
+    book = nbformat.read(path, as_version=4)
+    NotebookClient(book, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
+    errors = [o for c in book.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors
+    assert os.environ["QCNN_TL_NOTEBOOK_SMALL"] == "1"
