@@ -1,4 +1,4 @@
-"""Plots written by the commands (matplotlib, Agg backend, PNG)."""
+"""Plots written by the commands: pyplot-free matplotlib figures saved as PNG (no global backend change)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,13 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 
 def loss_curve(losses: Sequence[float], path: str | os.PathLike[str], *, title: str = "") -> Path:
     """Saves the loss per step as a PNG."""
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.subplots()
     ax.plot(range(1, len(losses) + 1), losses, lw=1.2)
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
@@ -24,5 +22,4 @@ def loss_curve(losses: Sequence[float], path: str | os.PathLike[str], *, title: 
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=120)
-    plt.close(fig)
     return out

@@ -19,10 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 from qiskit import QuantumCircuit
 from qiskit.transpiler import Target
 
@@ -142,7 +139,8 @@ def plot_report(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) ->
     """Bar chart of two-qubit gate counts per model, one panel per encoding, one bar group per device."""
     encodings = list(dict.fromkeys(r["encoding"] for r in rows))
     devices = list(dict.fromkeys(r["backend"] for r in rows))
-    fig, axes = plt.subplots(len(encodings), 1, figsize=(12, 3.2 * len(encodings)), squeeze=False)
+    fig = Figure(figsize=(12, 3.2 * len(encodings)))
+    axes = fig.subplots(len(encodings), 1, squeeze=False)
     for ax, encoding in zip(axes[:, 0], encodings, strict=True):
         models = list(dict.fromkeys(f"{r['ansatz']}/{r['pooling']}" for r in rows if r["encoding"] == encoding))
         width = 0.8 / len(devices)
@@ -161,5 +159,4 @@ def plot_report(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) ->
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=100)
-    plt.close(fig)
     return out
