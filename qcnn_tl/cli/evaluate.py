@@ -15,11 +15,10 @@ from qcnn_tl.backends.execution import execution_target
 from qcnn_tl.backends.jobs import RunManifest, resume
 from qcnn_tl.backends.profiles import RunProfile, load_profile
 from qcnn_tl.circuits import build_qcnn
-from qcnn_tl.cli.common import add_data_arguments
+from qcnn_tl.cli.common import add_data_arguments, data_for
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.qnn.hardware import accuracy, evaluate_on_target, exact_expectations
 from qcnn_tl.training.config import TrainConfig
-from qcnn_tl.training.experiment import task_data
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -98,9 +97,7 @@ def command(args: argparse.Namespace) -> int:
     profile = profile_from(args)
     template = build_qcnn(config.ansatz, config.pooling, encoding=config.encoding)
     weights = np.asarray(result["weights"], dtype=float)
-    data = task_data(
-        config, data_dir=args.data_dir, download=args.download, cache_dir=args.cache_dir, progress=not args.quiet
-    )
+    data = data_for(config, args)
     features = data.test_features[: args.samples].numpy()
     labels = data.test_labels[: args.samples].numpy()
     target = execution_target(template, profile)

@@ -7,17 +7,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from qcnn_tl._io import write_json
 from qcnn_tl.backends.targets import ideal_estimator, ideal_isa
 from qcnn_tl.circuits import build_qcnn
-from qcnn_tl.cli.common import add_data_arguments
+from qcnn_tl.cli.common import add_data_arguments, data_for
 from qcnn_tl.qnn.aer import estimator_qnn
-from qcnn_tl.qnn.exact_model import ExactQCNN
+from qcnn_tl.qnn.hardware import accuracy, exact_expectations
 from qcnn_tl.training.config import TrainConfig
-from qcnn_tl.training.experiment import run_training, task_data
-from qcnn_tl.training.loop import predict
+from qcnn_tl.training.experiment import run_training
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -34,28 +32,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def command(args: argparse.Namespace) -> int:
     """Runs the subcommand."""
     config = TrainConfig(steps=args.steps, seed=args.seed)
-    data = task_data(
-        config,
-        data_dir=args.data_dir,
-        download=args.download,
-        cache_dir=args.cache_dir,
-        progress=not args.quiet,
-    )
+    data = data_for(config, args)
     result = run_training(config, args.out, data=data, progress=not args.quiet)
     template = build_qcnn(config.ansatz, config.pooling, encoding=config.encoding)
     weights = np.asarray(result["weights"])
     features = data.test_features[: args.aer_samples]
     labels = data.test_labels[: args.aer_samples]
-    exact = ExactQCNN(template, initial_weights=weights)
-    with torch.no_grad():
-        ev_exact = exact(exact.prepare(features)).numpy()
+    ev_exact = exact_expectations(template, features.numpy(), weights)
     start = time.perf_counter()
     qnn = estimator_qnn(template, ideal_isa(template), ideal_estimator())
     inputs = template.input_values(features.numpy())
     ev_aer = np.concatenate([qnn.forward(inputs[i : i + 256], weights)[:, 0] for i in range(0, len(inputs), 256)])
     aer_s = time.perf_counter() - start
-    acc_exact = float((predict(torch.as_tensor(ev_exact)) == labels).double().mean())
-    acc_aer = float((predict(torch.as_tensor(ev_aer)) == labels).double().mean())
+    acc_exact = accuracy(ev_exact, labels.numpy())
+    acc_aer = accuracy(ev_aer, labels.numpy())
     max_diff = float(np.abs(ev_exact - ev_aer).max())
     rows = [
         ("exact (torch statevector)", acc_exact, result["wall_time_s"]),

@@ -6,9 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
-from qcnn_tl.cli.common import add_data_arguments
+from qcnn_tl.cli.common import add_data_arguments, data_for
 from qcnn_tl.training.config import TrainConfig
-from qcnn_tl.training.experiment import run_training, task_data
+from qcnn_tl.training.experiment import run_training
 
 
 def add_config_arguments(p: argparse.ArgumentParser) -> None:
@@ -62,13 +62,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def command(args: argparse.Namespace) -> int:
     """Runs the subcommand."""
     config = config_from(args)
-    data = task_data(
-        config,
-        data_dir=args.data_dir,
-        download=args.download,
-        cache_dir=args.cache_dir,
-        progress=not args.quiet,
-    )
+    data = data_for(config, args)
     result = run_training(config, args.out, data=data, progress=not args.quiet)
     print(json.dumps({k: result[k] for k in ("train_accuracy", "test_accuracy", "wall_time_s")}))
     print(f"results: {Path(args.out) / 'result.json'}")
