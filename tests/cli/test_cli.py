@@ -40,3 +40,10 @@ def test_bad_input_is_a_one_line_error(capsys):
     assert err.startswith("qcnn-tl train: error: unknown task '3,3'") and "Traceback" not in err
     assert main(["train", "--ansatz", "U_7"]) == 2
     assert "expected one of: Con_Z" in capsys.readouterr().err
+
+
+def test_readme_cli_reference_is_current():
+    from qcnn_tl.cli.reference import README, updated_readme
+
+    text = README.read_text()
+    assert updated_readme(text) == text, "README's CLI reference is stale: run `python -m qcnn_tl.cli.reference`"
