@@ -47,3 +47,29 @@ def test_readme_cli_reference_is_current():
 
     text = README.read_text()
     assert updated_readme(text) == text, "README's CLI reference is stale: run `python -m qcnn_tl.cli.reference`"
+
+
+def test_pretrain_command_writes_a_loadable_checkpoint(tmp_path, data_dir, capsys):
+    from qcnn_tl.cnn.checkpoint import load_checkpoint
+
+    out = tmp_path / "cnn.pt"
+    args = [
+        "pretrain",
+        "--features",
+        "8",
+        "--epochs",
+        "1",
+        "--train-subset",
+        "2000",
+        "--out",
+        str(out),
+        "--data-dir",
+        str(data_dir),
+        "--quiet",
+    ]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "Fashion-MNIST test accuracy:" in printed
+    checkpoint = load_checkpoint(out)
+    assert checkpoint.metadata["num_features"] == 8 and checkpoint.metadata["train_samples"] == 2000
+    assert checkpoint.metadata["test_accuracy"] > 0.3
