@@ -5,7 +5,6 @@ Fake devices come from ``qiskit_ibm_runtime.fake_provider`` (``aer:fake_brisbane
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 
 from qiskit.circuit import QuantumCircuit
@@ -32,40 +31,6 @@ def fake_backends() -> dict[str, type]:
             except Exception:  # pragma: no cover - defensive against odd classes
                 continue
     return {name: cls for name, cls in out.items() if isinstance(name, str) and name.startswith("fake_")}
-
-
-@dataclass(frozen=True)
-class BackendSpec:
-    """A parsed target name.
-
-    Attributes:
-        kind: ``"aer"`` (ideal), ``"aer_fake"`` (noisy Aer).
-        device: Fake device name for ``aer_fake``.
-    """
-
-    kind: str
-    device: str | None = None
-
-    @property
-    def name(self) -> str:
-        """The name it was parsed from."""
-        return "aer" if self.kind == "aer" else f"aer:{self.device}"
-
-
-def parse_backend(name: str) -> BackendSpec:
-    """Parses ``aer`` or ``aer:<fake>``.
-
-    Raises:
-        ValueError: On anything else, listing the valid names.
-    """
-    if name == "aer":
-        return BackendSpec("aer")
-    if name.startswith("aer:"):
-        device = name.split(":", 1)[1]
-        if device in fake_backends():
-            return BackendSpec("aer_fake", device)
-        raise ValueError(f"unknown fake device {device!r}; expected one of: {', '.join(sorted(fake_backends()))}")
-    raise ValueError(f"unknown backend {name!r}; expected 'aer' or 'aer:<fake device>' (e.g. aer:fake_brisbane)")
 
 
 def fake_backend(device: str) -> BackendV2:

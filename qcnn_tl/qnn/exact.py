@@ -58,8 +58,12 @@ class _Factor:
     offset: float = 0.0
 
 
-def _linear_form(value: ParameterExpression | float, scale: float) -> tuple[dict[Parameter, float], float]:
-    """Writes ``scale * value`` as ``offset + Σ coef_p p``; raises if it is not linear."""
+def linear_form(value: ParameterExpression | float, scale: float = 1.0) -> tuple[dict[Parameter, float], float]:
+    """Writes ``scale * value`` as ``offset + Σ coef_p p``.
+
+    Raises:
+        ValueError: If ``value`` is not linear in its parameters.
+    """
     if not isinstance(value, ParameterExpression):
         return {}, scale * float(value)
     params = list(value.parameters)
@@ -69,7 +73,7 @@ def _linear_form(value: ParameterExpression | float, scale: float) -> tuple[dict
     probe = {p: 0.37 + 0.11 * i for i, p in enumerate(params)}
     expected = offset + sum(coefs[p] * v for p, v in probe.items())
     if not np.isclose(float(value.bind(probe)), expected, atol=1e-12):
-        raise ValueError(f"the exact engine needs gate angles linear in the parameters; got {value}")
+        raise ValueError(f"gate angles must be linear in the circuit parameters; got {value}")
     return {p: scale * c for p, c in coefs.items()}, scale * offset
 
 
@@ -80,7 +84,7 @@ def _rotation_factor(gate_cls: type, qubits: tuple[int, ...], value: ParameterEx
     m_pi = Operator(gate_cls(np.pi / omega)).data
     m_half = Operator(gate_cls(np.pi / (2 * omega))).data
     c = (m0 + m_pi) / 2
-    coefs, offset = _linear_form(value, omega)
+    coefs, offset = linear_form(value, omega)
     return _Factor(qubits, c, (m0 - m_pi) / 2, m_half - c, coefs, offset)
 
 

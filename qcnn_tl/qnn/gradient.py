@@ -24,20 +24,9 @@ from qiskit.providers import Options
 from qiskit.quantum_info.operators.base_operator import BaseOperator
 from qiskit_machine_learning.gradients import BaseEstimatorGradient, EstimatorGradientResult
 
+from qcnn_tl.qnn.exact import linear_form
+
 SHIFTABLE = frozenset({"rz", "rx", "ry", "p"})
-
-
-def _linear(value: ParameterExpression, params: Sequence[Parameter]) -> tuple[np.ndarray, float]:
-    zero = {p: 0.0 for p in value.parameters}
-    offset = float(value.bind(zero))
-    coefs = np.zeros(len(params))
-    index = {p: i for i, p in enumerate(params)}
-    for p in value.parameters:
-        coefs[index[p]] = float(value.bind({**zero, p: 1.0})) - offset
-    probe = {p: 0.3 + 0.17 * i for i, p in enumerate(value.parameters)}
-    if not np.isclose(float(value.bind(probe)), offset + sum(coefs[index[p]] * v for p, v in probe.items())):
-        raise ValueError(f"parameter shift needs gate angles linear in the parameters; got {value}")
-    return coefs, offset
 
 
 class _ShiftPlan:
@@ -55,7 +44,8 @@ class _ShiftPlan:
                         f"batched parameter shift supports {sorted(SHIFTABLE)}; got {op.name!r} "
                         "(lower the circuit with lower_parameterized_gates first)"
                     )
-                coefs, offset = _linear(op.params[0], params)
+                linear, offset = linear_form(op.params[0])
+                coefs = np.array([linear.get(p, 0.0) for p in params])
                 theta = Parameter(f"_g{len(fresh):05d}")
                 fresh.append(theta)
                 rows.append(coefs)

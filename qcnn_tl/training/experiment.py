@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from qcnn_tl._io import library_versions, write_json
@@ -142,8 +141,3 @@ def run_training(
         title=f"{template.name} on {config.task} ({config.engine})",
     )
     return result
-
-
-def weights_of(result: dict[str, Any]) -> np.ndarray:
-    """The trained weights stored in a result."""
-    return np.asarray(result["weights"], dtype=float)

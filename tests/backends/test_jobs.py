@@ -82,6 +82,12 @@ def test_unknown_target_names():
         execution_target(template, RunProfile(backend="ibm"))
     with pytest.raises(ValueError, match="unknown fake device"):
         execution_target(template, RunProfile(backend="ibm-local:fake_x"))
+    with pytest.raises(ValueError, match=r"unknown fake device 'fake_nowhere'; expected one of: .*fake_brisbane"):
+        execution_target(template, RunProfile(backend="aer:fake_nowhere"))
+    with pytest.raises(ValueError, match="unknown backend 'gpu'"):
+        execution_target(template, RunProfile(backend="gpu"))
+    assert execution_target(template, RunProfile(backend="aer")).name == "aer"
+    assert execution_target(template, RunProfile(backend="aer:fake_torino")).name == "aer:fake_torino"
 
 
 def test_ibm_without_credentials_is_a_clear_error(monkeypatch, tmp_path):

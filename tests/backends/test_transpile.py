@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from qiskit.quantum_info import Statevector
 
-from qcnn_tl.backends.targets import fake_backend, ideal_estimator, noisy_target, parse_backend
+from qcnn_tl.backends.targets import fake_backend, ideal_estimator, noisy_target
 from qcnn_tl.backends.transpile import lower_parameterized_gates, transpile_for_target
 from qcnn_tl.circuits import build_qcnn
 from qcnn_tl.qnn.hardware import binding_rows, exact_expectations
@@ -44,15 +44,6 @@ def test_noisy_emulation_differs_from_ideal(rng):
     ideal = exact_expectations(template, features, weights)
     assert np.max(np.abs(noisy - ideal)) > 1e-3
     assert np.all(np.abs(noisy) <= np.abs(ideal) + 0.05)  # depolarising noise shrinks <Z> towards 0
-
-
-def test_backend_names():
-    assert parse_backend("aer").kind == "aer"
-    assert parse_backend("aer:fake_torino").device == "fake_torino"
-    with pytest.raises(ValueError, match=r"unknown fake device 'fake_nowhere'; expected one of: .*fake_brisbane"):
-        parse_backend("aer:fake_nowhere")
-    with pytest.raises(ValueError, match="unknown backend 'gpu'"):
-        parse_backend("gpu")
 
 
 def test_snapshots_rebuild_the_same_device(tmp_path):
