@@ -200,15 +200,17 @@ class _FactorTable:
         self.offsets = torch.as_tensor(offsets, dtype=real)
 
     def matrices(self, values: torch.Tensor) -> torch.Tensor:
-        """Real forms ``(num_blocks, 2d, 2d)`` of the block matrices for parameter values ``(num_params,)``."""
-        angles = (self.coefs @ values + self.offsets)[..., None, None]
+        """Real forms ``(num_blocks, 2d, 2d)`` of the block matrices for parameter values ``(num_params,)``;
+        values ``(R, num_params)`` give ``(R, num_blocks, 2d, 2d)``."""
+        angles = torch.movedim(self.coefs @ values.mT, -1, 0) if values.ndim == 2 else self.coefs @ values
+        angles = (angles + self.offsets)[..., None, None]
         f = self.c + torch.cos(angles) * self.a + torch.sin(angles) * self.b
-        while f.shape[1] > 1:
-            if f.shape[1] % 2:
-                eye = torch.eye(f.shape[-1], dtype=f.dtype).expand(f.shape[0], 1, -1, -1)
-                f = torch.cat([f, eye], dim=1)
-            f = f[:, 1::2] @ f[:, 0::2]
-        return f[:, 0]
+        while f.shape[-3] > 1:
+            if f.shape[-3] % 2:
+                eye = torch.eye(f.shape[-1], dtype=f.dtype).expand(*f.shape[:-3], 1, -1, -1)
+                f = torch.cat([f, eye], dim=-3)
+            f = f[..., 1::2, :, :] @ f[..., 0::2, :, :]
+        return f[..., 0, :, :]
 
 
 def _bit_order(num_qubits: int, chosen: tuple[int, ...], *, top: bool = False) -> np.ndarray:
@@ -480,36 +482,54 @@ class ExactEngine:
     def expectation(self, states: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         r"""Applies the trainable part and returns :math:`\langle O\rangle` per sample.
 
+        Several weight vectors (*replicas*, e.g. the repetitions of one model with different seeds) run
+        together when ``weights`` has shape ``(R, num_weights)``: replica ``r`` acts on ``states[r]``.
+
         Args:
-            states: Encoded states ``(B, 2**num_qubits)`` from :meth:`encode`.
-            weights: Shape ``(num_weights,)``; may require grad.
+            states: Encoded states ``(B, 2**num_qubits)`` from :meth:`encode`, or ``(R, B, 2**num_qubits)``
+                with replicated weights.
+            weights: Shape ``(num_weights,)`` or ``(R, num_weights)``; may require grad.
 
         Returns:
-            Real expectation values ``(B,)``, differentiable with respect to ``weights``.
+            Real expectation values ``(B,)`` (or ``(R, B)``), differentiable with respect to ``weights``.
 
         Raises:
             ValueError: On wrong shapes.
         """
-        if weights.shape != (self.num_weights,):
-            raise ValueError(f"weights must have shape ({self.num_weights},); got {tuple(weights.shape)}")
-        if states.ndim != 2 or states.shape[1] != 1 << self.num_qubits:
-            raise ValueError(f"states must have shape (B, {1 << self.num_qubits}); got {tuple(states.shape)}")
+        replicated = weights.ndim == 2
+        dim_states = 1 << self.num_qubits
+        if weights.shape[-1:] != (self.num_weights,) or weights.ndim not in (1, 2):
+            raise ValueError(
+                f"weights must have shape ({self.num_weights},) or (R, {self.num_weights}); got {tuple(weights.shape)}"
+            )
+        if replicated:
+            valid = states.ndim == 3 and states.shape[0] == len(weights) and states.shape[2] == dim_states
+            shape = f"(R={len(weights)}, B, {dim_states})"
+        else:
+            valid = states.ndim == 2 and states.shape[1] == dim_states
+            shape = f"(B, {dim_states})"
+        if not valid:
+            raise ValueError(f"states must have shape {shape}; got {tuple(states.shape)}")
         w = weights.to(self._real)
+        lead = tuple(w.shape[:-1])
         realified = {dim: table.matrices(w) for dim, table in self._tables.items()}
-        mats = {dim: torch.complex(r[:, :dim, :dim], r[:, dim:, :dim]) for dim, r in realified.items()}
-        batch = states.shape[0]
-        state = torch.stack((states.real.T, states.imag.T)).to(self._real)
+        blocks = {dim: r.unbind(-3) for dim, r in realified.items()}
+        batch = states.shape[-2]
+        state = torch.stack((states.real.mT, states.imag.mT), dim=-3).to(self._real).view(-1, dim_states, batch)
         for dim, idx, gather, inverse in self._steps:
-            rows = _Permute.apply(state, gather, inverse).reshape(2 * dim, -1)
-            state = (realified[dim][idx] @ rows).view(2, -1, batch)
+            rows = _Permute.apply(state, gather, inverse).reshape(*lead, 2 * dim, -1)
+            state = (blocks[dim][idx] @ rows).view(-1, dim_states, batch)
         size = 1 << len(self._tail_qubits)
         unitary = torch.eye(size, dtype=self.dtype)
         for dim, idx, inverse in self._tail:
-            embedded = torch.kron(torch.eye(size // dim, dtype=self.dtype), mats[dim][idx])
-            unitary = embedded[inverse][:, inverse] @ unitary
-        effective = _realify(unitary.conj().T @ (self._tail_diag[:, None] * unitary))
-        rows = _Permute.apply(state, *self._final).reshape(2 * size, -1)
-        return (rows * (effective @ rows)).view(2 * size, -1, batch).sum(dim=(0, 1))
+            block = blocks[dim][idx]
+            embedded = torch.kron(
+                torch.eye(size // dim, dtype=self.dtype), torch.complex(block[..., :dim, :dim], block[..., dim:, :dim])
+            )
+            unitary = embedded[..., inverse, :][..., inverse] @ unitary
+        effective = _realify(unitary.mH @ (self._tail_diag[:, None] * unitary))
+        rows = _Permute.apply(state, *self._final).reshape(*lead, 2 * size, -1)
+        return (rows * (effective @ rows)).view(*lead, 2 * size, -1, batch).sum(dim=(-3, -2))
 
     def __call__(self, input_values: torch.Tensor | np.ndarray, weights: torch.Tensor) -> torch.Tensor:
         """``expectation(encode(input_values), weights)``."""

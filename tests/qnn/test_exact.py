@@ -53,10 +53,30 @@ def test_bad_shapes_are_clear_errors(rng):
     engine = ExactEngine.from_template(template)
     with pytest.raises(ValueError, match=r"input_values must have shape \(B, 8\); got \(2, 7\)"):
         engine.encode(np.zeros((2, 7)))
-    with pytest.raises(ValueError, match=r"weights must have shape \(12,\); got \(11,\)"):
+    with pytest.raises(ValueError, match=r"weights must have shape \(12,\) or \(R, 12\); got \(11,\)"):
         engine.expectation(engine.encode(np.zeros((2, 8))), torch.zeros(11))
+    with pytest.raises(ValueError, match=r"states must have shape \(R=3, B, 256\); got \(2, 256\)"):
+        engine.expectation(engine.encode(np.zeros((2, 8))), torch.zeros(3, 12))
     with pytest.raises(ValueError, match="NaN"):
         engine.encode(np.full((1, 8), np.nan))
+
+
+@pytest.mark.parametrize("model", [("U_SU4", "zx", "amplitude"), ("U_5", "generalized", "angle")])
+def test_replicas_match_separate_evaluations(rng, model):
+    """Weights (R, W) with states (R, B, D): replica r equals evaluating weights[r] on states[r] alone."""
+    ansatz, pooling, encoding = model
+    template = build_qcnn(ansatz, pooling, encoding=encoding)
+    engine = ExactEngine.from_template(template)
+    states = engine.encode(template.input_values(rng.normal(size=(3 * 4, template.num_features)))).view(3, 4, -1)
+    weights = torch.tensor(rng.normal(size=(3, template.num_weights)), requires_grad=True)
+    together = engine.expectation(states, weights)
+    (together * torch.arange(1.0, 13.0).view(3, 4)).sum().backward()
+    for r in range(3):
+        single = weights.detach()[r].clone().requires_grad_(True)
+        ev = engine.expectation(states[r], single)
+        (ev * torch.arange(4 * r + 1.0, 4 * r + 5.0)).sum().backward()
+        torch.testing.assert_close(together[r], ev, rtol=0, atol=1e-13)
+        torch.testing.assert_close(weights.grad[r], single.grad, rtol=0, atol=1e-12)
 
 
 def test_rejects_inputs_after_weights():
