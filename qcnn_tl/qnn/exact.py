@@ -200,8 +200,10 @@ class _FactorTable:
         self.offsets = torch.as_tensor(offsets, dtype=real)
 
     def matrices(self, values: torch.Tensor) -> torch.Tensor:
-        """Real forms ``(num_blocks, 2d, 2d)`` of the block matrices for parameter values ``(num_params,)``;
-        values ``(R, num_params)`` give ``(R, num_blocks, 2d, 2d)``."""
+        """Real forms ``(num_blocks, 2d, 2d)`` of the block matrices for parameter values ``(num_params,)``.
+
+        Values ``(R, num_params)`` (replicas) give ``(R, num_blocks, 2d, 2d)``.
+        """
         angles = torch.movedim(self.coefs @ values.mT, -1, 0) if values.ndim == 2 else self.coefs @ values
         angles = (angles + self.offsets)[..., None, None]
         f = self.c + torch.cos(angles) * self.a + torch.sin(angles) * self.b

@@ -15,16 +15,27 @@ class ExactQCNN(nn.Module):
 
     Args:
         template: The QCNN template.
-        initial_weights: Starting weights ``(num_weights,)``; zeros if omitted.
+        initial_weights: Starting weights ``(num_weights,)`` (or ``(replicas, num_weights)``); zeros if omitted.
+        replicas: If given, the module holds this many weight vectors (repetitions of the model trained
+            together) and maps states ``(replicas, B, 2**n)`` to ``(replicas, B)``.
     """
 
-    def __init__(self, template: QCNNTemplate, *, initial_weights: torch.Tensor | np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        template: QCNNTemplate,
+        *,
+        initial_weights: torch.Tensor | np.ndarray | None = None,
+        replicas: int | None = None,
+    ) -> None:
         super().__init__()
+        if replicas is not None and (isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1):
+            raise ValueError(f"replicas must be a positive integer or None; got {replicas!r}")
         self.template = template
         self.engine = ExactEngine.from_template(template)
-        start = torch.zeros(template.num_weights) if initial_weights is None else torch.as_tensor(initial_weights)
-        if start.shape != (template.num_weights,):
-            raise ValueError(f"initial_weights must have shape ({template.num_weights},); got {tuple(start.shape)}")
+        shape = (template.num_weights,) if replicas is None else (replicas, template.num_weights)
+        start = torch.zeros(shape) if initial_weights is None else torch.as_tensor(initial_weights)
+        if start.shape != shape:
+            raise ValueError(f"initial_weights must have shape {shape}; got {tuple(start.shape)}")
         self.weight = nn.Parameter(start.to(torch.float64).clone())
 
     def prepare(self, features: torch.Tensor | np.ndarray) -> torch.Tensor:
@@ -32,5 +43,5 @@ class ExactQCNN(nn.Module):
         return self.engine.encode(self.template.input_values(np.asarray(features)))
 
     def forward(self, prepared: torch.Tensor) -> torch.Tensor:
-        r""":math:`\langle Z_\text{readout}\rangle` per sample, shape ``(B,)``."""
+        r""":math:`\langle Z_\text{readout}\rangle` per sample, shape ``(B,)`` (or ``(replicas, B)``)."""
         return self.engine.expectation(prepared, self.weight)

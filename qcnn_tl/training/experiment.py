@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from qcnn_tl.data.tasks import parse_task
 from qcnn_tl.qnn.exact_model import ExactQCNN
 from qcnn_tl.reports.plots import loss_curve
 from qcnn_tl.training.config import TrainConfig
-from qcnn_tl.training.loop import QCNNModule, evaluate, summary, train_qcnn
+from qcnn_tl.training.loop import QCNNModule, evaluate, train_qcnn
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +66,92 @@ def task_data(
     return TaskData(*parts, checkpoint.content_hash, float(checkpoint.metadata["test_accuracy"]))
 
 
-def make_model(config: TrainConfig, template: QCNNTemplate) -> QCNNModule:
-    """The engine module named by ``config.engine`` (Aer: ideal simulator, exact mode)."""
+def make_model(config: TrainConfig, template: QCNNTemplate, *, replicas: int | None = None) -> QCNNModule:
+    """The engine module named by ``config.engine`` (Aer: ideal simulator, exact mode, one replica).
+
+    Raises:
+        ValueError: If replicas are asked of the Aer engine.
+    """
     if config.engine == "exact":
-        return ExactQCNN(template)
+        return ExactQCNN(template, replicas=replicas)
+    if replicas is not None:
+        raise ValueError("the aer engine trains one repetition at a time; use engine='exact' for replicas")
     from qcnn_tl.backends.targets import ideal_estimator, ideal_isa
     from qcnn_tl.qnn.aer import AerQCNN
 
     return AerQCNN(template, ideal_isa(template), ideal_estimator())
+
+
+def train_repetitions(
+    config: TrainConfig,
+    seeds: Sequence[int],
+    *,
+    data: TaskData,
+    prepared: tuple[torch.Tensor, torch.Tensor] | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Trains one repetition of ``config``'s model per seed, all together, and evaluates each.
+
+    Args:
+        config: The run's settings; ``config.seed`` is replaced by each of ``seeds``.
+        seeds: One seed per repetition (several need the exact engine).
+        data: The task's features and labels.
+        prepared: The engine inputs of ``data``'s train and test features, if already computed for this
+            encoding (they do not depend on the ansatz or pooling); computed here otherwise.
+        checkpoint: Resumable training checkpoint of the group.
+        progress: Show a progress bar.
+
+    Returns:
+        One results dictionary per seed (what ``result.json`` holds).
+
+    Raises:
+        ValueError: On features of the wrong width or replicas on the Aer engine.
+    """
+    template = build_qcnn(config.ansatz, config.pooling, encoding=config.encoding)
+    if data.train_features.shape[1] != template.num_features:
+        raise ValueError(
+            f"{config.encoding} encoding needs {template.num_features} features; got {data.train_features.shape[1]}"
+        )
+    seeds = [int(s) for s in seeds]
+    model = make_model(config, template, replicas=len(seeds) if len(seeds) > 1 else None)
+    start = time.perf_counter()
+    if prepared is None:
+        prepared = (model.prepare(data.train_features), model.prepare(data.test_features))
+    train_prepared, test_prepared = prepared
+    prepare_s = time.perf_counter() - start
+    state = train_qcnn(
+        model, config, train_prepared, data.train_labels, seeds=seeds, checkpoint=checkpoint, progress=progress
+    )
+    eval_batch = 1024 if config.engine == "exact" else 256
+    start = time.perf_counter()
+    train_acc = evaluate(model, train_prepared, data.train_labels, batch_size=eval_batch)
+    test_acc = evaluate(model, test_prepared, data.test_labels, batch_size=eval_batch)
+    evaluate_s = time.perf_counter() - start
+    weights = model.weight.detach().view(len(seeds), -1)
+    common = {
+        "model": {"name": template.name, "num_weights": template.num_weights, "num_qubits": template.num_qubits},
+        "num_train": len(data.train_labels),
+        "num_test": len(data.test_labels),
+        "steps": state.step,
+        "replicas": len(seeds),
+        "prepare_s": prepare_s,
+        "cnn": {"content_hash": data.cnn_hash, "fashion_mnist_test_accuracy": data.cnn_test_accuracy},
+        "versions": library_versions(),
+    }
+    return [
+        {
+            "config": {**config.to_dict(), "seed": seed},
+            **common,
+            "weights": weights[r].tolist(),
+            "train_accuracy": train_acc[r],
+            "test_accuracy": test_acc[r],
+            "loss_history": state.loss_history[r],
+            "wall_time_s": state.wall_time_s / len(seeds),
+            "evaluate_s": evaluate_s / len(seeds),
+        }
+        for r, seed in enumerate(seeds)
+    ]
 
 
 def run_training(
@@ -91,53 +170,11 @@ def run_training(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    template = build_qcnn(config.ansatz, config.pooling, encoding=config.encoding)
-    if data.train_features.shape[1] != template.num_features:
-        raise ValueError(
-            f"{config.encoding} encoding needs {template.num_features} features; got {data.train_features.shape[1]}"
-        )
-    model = make_model(config, template)
-    start = time.perf_counter()
-    train_prepared = model.prepare(data.train_features)
-    test_prepared = model.prepare(data.test_features)
-    prepare_s = time.perf_counter() - start
-    state = train_qcnn(
-        model,
-        config,
-        train_prepared,
-        data.train_labels,
-        checkpoint=out / "checkpoint.pt",
-        progress=progress,
-    )
-    eval_batch = 4096 if config.engine == "exact" else 256
-    start = time.perf_counter()
-    train_acc = evaluate(model, train_prepared, data.train_labels, batch_size=eval_batch)
-    test_acc = evaluate(model, test_prepared, data.test_labels, batch_size=eval_batch)
-    result = {
-        "config": config.to_dict(),
-        "model": {
-            "name": template.name,
-            "num_weights": template.num_weights,
-            "num_qubits": template.num_qubits,
-        },
-        "weights": model.weight.detach().tolist(),
-        "train_accuracy": train_acc,
-        "test_accuracy": test_acc,
-        "num_train": len(data.train_labels),
-        "num_test": len(data.test_labels),
-        **summary(state),
-        "prepare_s": prepare_s,
-        "evaluate_s": time.perf_counter() - start,
-        "cnn": {
-            "content_hash": data.cnn_hash,
-            "fashion_mnist_test_accuracy": data.cnn_test_accuracy,
-        },
-        "versions": library_versions(),
-    }
+    [result] = train_repetitions(config, [config.seed], data=data, checkpoint=out / "checkpoint.pt", progress=progress)
     write_json(out / "result.json", result)
     loss_curve(
-        state.loss_history,
+        result["loss_history"],
         out / "loss.png",
-        title=f"{template.name} on {config.task} ({config.engine})",
+        title=f"{result['model']['name']} on {config.task} ({config.engine})",
     )
     return result

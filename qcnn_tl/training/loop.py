@@ -15,9 +15,10 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import torch
 from torch import nn
@@ -47,14 +48,17 @@ class QCNNModule(Protocol):
 
 
 def qcnn_loss(expectation: torch.Tensor, labels: torch.Tensor, *, loss: str, reduction: str) -> torch.Tensor:
-    """Cross-entropy on P(readout) or MSE on ⟨Z⟩ (target 1 − 2y), summed or averaged."""
+    """Cross-entropy on P(readout) or MSE on ⟨Z⟩ (target 1 − 2y), summed or averaged over the last dim.
+
+    ``expectation`` of shape ``(B,)`` gives a scalar; ``(R, B)`` (replicas) gives one loss per replica.
+    """
     y = labels.to(expectation.dtype)
     if loss == "cross_entropy":
         p1 = probability_one(expectation)
         per_sample = -(y * torch.log(p1 + EPSILON) + (1 - y) * torch.log(1 - p1 + EPSILON))
     else:
         per_sample = (expectation - (1 - 2 * y)) ** 2
-    return per_sample.sum() if reduction == "sum" else per_sample.mean()
+    return per_sample.sum(-1) if reduction == "sum" else per_sample.mean(-1)
 
 
 def predict(expectation: torch.Tensor) -> torch.Tensor:
@@ -63,37 +67,51 @@ def predict(expectation: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def evaluate(model: QCNNModule, prepared: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 4096) -> float:
-    """Accuracy of ``model`` on prepared inputs."""
-    correct = 0
-    for start in range(0, len(labels), batch_size):
-        ev = model(prepared[start : start + batch_size])
-        correct += int((predict(ev) == labels[start : start + batch_size]).sum())
-    return correct / len(labels)
+def evaluate(model: QCNNModule, prepared: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 1024) -> list[float]:
+    """Accuracy of every replica of ``model`` on prepared inputs (one entry for a single-weight model).
+
+    Replicated models see ``batch_size // R`` samples per call, so memory per call stays the same.
+    """
+    replicas = model.weight.shape[0] if model.weight.ndim == 2 else 0
+    chunk = max(1, batch_size // max(replicas, 1))
+    correct = torch.zeros(max(replicas, 1), dtype=torch.int64)
+    for start in range(0, len(labels), chunk):
+        part = prepared[start : start + chunk]
+        ev = model(part.expand(replicas, *part.shape)) if replicas else model(part)[None]
+        correct += (predict(ev) == labels[start : start + chunk]).sum(-1)
+    return (correct / len(labels)).tolist()
 
 
 @dataclass
 class TrainState:
-    """Where a run stands: what a checkpoint holds."""
+    """Where a run (or a group of replicas) stands: what a checkpoint holds.
+
+    Attributes:
+        step: Steps done.
+        loss_history: Loss per step, one list per replica.
+        wall_time_s: Training wall time of the whole group.
+    """
 
     step: int = 0
-    loss_history: list[float] = field(default_factory=list)
+    loss_history: list[list[float]] = field(default_factory=list)
     wall_time_s: float = 0.0
 
 
 def _save(
     path: Path,
     config: TrainConfig,
+    seeds: list[int],
     model: QCNNModule,
     optimizer: torch.optim.Optimizer,
-    generator: torch.Generator,
+    generators: list[torch.Generator],
     state: TrainState,
 ) -> None:
     payload = {
         "config": config.to_dict(),
+        "seeds": seeds,
         "weights": model.weight.detach().clone(),
         "optimizer": optimizer.state_dict(),
-        "rng_state": generator.get_state(),
+        "rng_states": [g.get_state() for g in generators],
         "step": state.step,
         "loss_history": state.loss_history,
         "wall_time_s": state.wall_time_s,
@@ -104,21 +122,23 @@ def _save(
 def _resume(
     path: Path,
     config: TrainConfig,
+    seeds: list[int],
     model: QCNNModule,
     optimizer: torch.optim.Optimizer,
-    generator: torch.Generator,
+    generators: list[torch.Generator],
 ) -> TrainState:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:
         raise QcnnTlError(f"training checkpoint {path} is unreadable: {exc}") from exc
-    if payload.get("config") != config.to_dict():
+    if payload.get("config") != config.to_dict() or payload.get("seeds") != seeds:
         raise QcnnTlError(f"training checkpoint {path} belongs to another configuration; use another --out")
     with torch.no_grad():
         model.weight.copy_(payload["weights"])
     optimizer.load_state_dict(payload["optimizer"])
-    generator.set_state(payload["rng_state"])
-    return TrainState(payload["step"], list(payload["loss_history"]), float(payload["wall_time_s"]))
+    for generator, rng_state in zip(generators, payload["rng_states"], strict=True):
+        generator.set_state(rng_state)
+    return TrainState(payload["step"], [list(h) for h in payload["loss_history"]], float(payload["wall_time_s"]))
 
 
 def train_qcnn(
@@ -127,60 +147,69 @@ def train_qcnn(
     prepared: torch.Tensor,
     labels: torch.Tensor,
     *,
+    seeds: Sequence[int] | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     progress: bool = True,
 ) -> TrainState:
-    """Trains ``model`` in place.
+    """Trains ``model`` in place: one run, or several repetitions of one model at once.
+
+    A model with weights ``(R, W)`` (e.g. ``ExactQCNN(..., replicas=R)``) trains ``R`` independent
+    repetitions together, replica ``r`` seeded by ``seeds[r]``: it draws its own initial weights and its
+    own batches from its own generator, exactly as a single run with that seed does, and the summed loss
+    keeps the replicas' gradients (and Nesterov updates) apart.
 
     Args:
-        model: The QCNN module; its weights are set to N(0, 1) from ``config.seed`` unless resuming.
-        config: Settings.
+        model: The QCNN module; its weights are set to N(0, 1) from the seeds unless resuming.
+        config: Settings (``config.seed`` is the seed of a single run).
         prepared: The training pool, already prepared by ``model.prepare``.
         labels: Binary labels of the pool.
+        seeds: One seed per replica; ``[config.seed]`` if omitted.
         checkpoint: File to save every ``config.checkpoint_every`` steps and at the end; if it exists,
             training resumes from it.
         progress: Show a progress bar with the running loss.
 
     Returns:
-        The final state (steps done, loss per step, wall time).
+        The final state (steps done, loss per step per replica, wall time).
 
     Raises:
-        ValueError: If the pool is empty or sizes disagree.
+        ValueError: If the pool is empty, sizes disagree or the seeds do not match the model's replicas.
         QcnnTlError: If the checkpoint is unreadable or of another configuration.
     """
     if len(labels) == 0 or len(prepared) != len(labels):
         raise ValueError(
             f"training pool must be non-empty with one label per sample; got {len(prepared)} / {len(labels)}"
         )
-    generator = torch.Generator().manual_seed(config.seed)
+    seeds = [config.seed] if seeds is None else [int(s) for s in seeds]
+    replicated = model.weight.ndim == 2
+    if len(seeds) != (model.weight.shape[0] if replicated else 1):
+        raise ValueError(f"seeds must give one seed per replica ({tuple(model.weight.shape)[:-1]}); got {seeds}")
+    generators = [torch.Generator().manual_seed(s) for s in seeds]
     with torch.no_grad():
-        model.weight.copy_(torch.randn(model.weight.shape, generator=generator, dtype=torch.float64))
+        weights = model.weight.view(len(seeds), -1)
+        for row, generator in zip(weights, generators, strict=True):
+            row.copy_(torch.randn(row.shape, generator=generator, dtype=torch.float64))
     optimizer = torch.optim.SGD([model.weight], lr=config.lr, momentum=config.momentum, nesterov=True)
     path = Path(checkpoint) if checkpoint is not None else None
-    state = _resume(path, config, model, optimizer, generator) if path and path.is_file() else TrainState()
+    if path and path.is_file():
+        state = _resume(path, config, seeds, model, optimizer, generators)
+    else:
+        state = TrainState(loss_history=[[] for _ in seeds])
     bar = tqdm(total=config.steps, initial=state.step, desc="train", disable=not progress)
     start = time.perf_counter() - state.wall_time_s
     while state.step < config.steps:
-        index = torch.randint(len(labels), (config.batch_size,), generator=generator)
-        loss = qcnn_loss(model(prepared[index]), labels[index], loss=config.loss, reduction=config.reduction)
+        index = torch.stack([torch.randint(len(labels), (config.batch_size,), generator=g) for g in generators])
+        expectation = model(prepared[index]) if replicated else model(prepared[index[0]])[None]
+        losses = qcnn_loss(expectation, labels[index], loss=config.loss, reduction=config.reduction)
         optimizer.zero_grad()
-        loss.backward()
+        losses.sum().backward()
         optimizer.step()
         state.step += 1
-        state.loss_history.append(float(loss.detach()))
+        for history, value in zip(state.loss_history, losses.tolist(), strict=True):
+            history.append(value)
         state.wall_time_s = time.perf_counter() - start
         bar.update(1)
-        bar.set_postfix(loss=f"{state.loss_history[-1]:.4f}")
+        bar.set_postfix(loss=f"{float(losses.mean()):.4f}")
         if path and (state.step % config.checkpoint_every == 0 or state.step == config.steps):
-            _save(path, config, model, optimizer, generator, state)
+            _save(path, config, seeds, model, optimizer, generators, state)
     bar.close()
     return state
-
-
-def summary(state: TrainState) -> dict[str, Any]:
-    """JSON-ready view of a state."""
-    return {
-        "steps": state.step,
-        "loss_history": state.loss_history,
-        "wall_time_s": state.wall_time_s,
-    }
