@@ -49,6 +49,13 @@ def data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def epoch1_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache shared by the tests that need real one-epoch CNNs (``cnn_epochs=1``) and their MNIST
+    features: the notebooks and the sweeps. Whichever runs first pre-trains; the others reuse."""
+    return tmp_path_factory.getbasetemp() / "epoch1-cache"
+
+
+@pytest.fixture(scope="session")
 def small_cnn(tmp_path_factory: pytest.TempPathFactory, data_dir: Path):
     """A CNN pre-trained for one epoch on 6,000 Fashion-MNIST images (a few seconds)."""
     from qcnn_tl.cnn.pretrain import PretrainConfig, pretrain

@@ -17,11 +17,10 @@ def test_the_three_notebooks_exist():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs(path, data_dir, tmp_path_factory, monkeypatch):
-    cache = tmp_path_factory.getbasetemp() / "notebook-cache"  # shared: the CNN is trained once
+def test_notebook_runs(path, data_dir, epoch1_cache, tmp_path_factory, monkeypatch):
     monkeypatch.setenv("QCNN_TL_NOTEBOOK_SMALL", "1")
     monkeypatch.setenv("QCNN_TL_DATA", str(data_dir))
-    monkeypatch.setenv("QCNN_TL_CACHE", str(cache))
+    monkeypatch.setenv("QCNN_TL_CACHE", str(epoch1_cache))
     workdir = tmp_path_factory.mktemp(path.stem)
     book = nbformat.read(path, as_version=4)
     NotebookClient(book, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()

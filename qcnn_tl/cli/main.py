@@ -7,10 +7,21 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from qcnn_tl.cli import circuits, evaluate, jobs, noise_models, pretrain, run, train, transpile_report
+from qcnn_tl.cli import (
+    circuits,
+    evaluate,
+    jobs,
+    noise_models,
+    pretrain,
+    run,
+    summarize,
+    sweep,
+    train,
+    transpile_report,
+)
 from qcnn_tl.errors import QcnnTlError
 
-COMMANDS = (pretrain, circuits, train, run, transpile_report, evaluate, jobs, noise_models)
+COMMANDS = (pretrain, circuits, train, run, sweep, summarize, transpile_report, evaluate, jobs, noise_models)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
@@ -37,8 +37,21 @@ class TaskData:
     cnn_test_accuracy: float
 
 
+class DataSpec(Protocol):
+    """What locates a task's features: the task and the CNN (a :class:`TrainConfig` or a C2C config)."""
+
+    task: str
+    cnn_epochs: int
+    cnn_seed: int
+
+    @property
+    def num_features(self) -> int:
+        """Feature width of the CNN."""
+        ...
+
+
 def task_data(
-    config: TrainConfig,
+    config: DataSpec,
     *,
     data_dir: str | os.PathLike[str] | None = None,
     download: bool = False,

@@ -204,11 +204,12 @@ def train_qcnn(
         losses.sum().backward()
         optimizer.step()
         state.step += 1
-        for history, value in zip(state.loss_history, losses.tolist(), strict=True):
+        values = losses.detach()
+        for history, value in zip(state.loss_history, values.tolist(), strict=True):
             history.append(value)
         state.wall_time_s = time.perf_counter() - start
         bar.update(1)
-        bar.set_postfix(loss=f"{float(losses.mean()):.4f}")
+        bar.set_postfix(loss=f"{float(values.mean()):.4f}")
         if path and (state.step % config.checkpoint_every == 0 or state.step == config.steps):
             _save(path, config, seeds, model, optimizer, generators, state)
     bar.close()

@@ -1,0 +1,324 @@
+r"""``qcnn-tl summarize``: a sweep's results in the paper's layout, beside the paper's known numbers.
+
+Per (encoding, model, task) the mean ± sample standard deviation of the test accuracy over repetitions;
+models in the order of the paper's figure (by ansatz, i.e. by weight count; ZX, generalised, no pooling);
+the C2C heads beside the paper's C2C lines with the difference; and the paper's headline claim tested per
+task: does the best C2Q model beat both C2C heads, by how much, and is that margin larger than the spread
+over repetitions (the larger of the two standard deviations)?
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from qcnn_tl.circuits import ANSATZES, POOLINGS
+from qcnn_tl.errors import QcnnTlError
+from qcnn_tl.reports.paper import PAPER_C2C
+
+_CSV_COLUMNS = (
+    *("group", "model", "ansatz_or_head", "pooling", "task", "num_weights", "n"),
+    *("mean", "std", "min", "max", "paper_mean", "mean_minus_paper"),
+)
+_POOLING_LABEL = {"zx": "ZX", "generalized": "generalised", "none": "none"}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The repetitions of one model on one task.
+
+    Attributes:
+        group: The encoding, or ``"c2c"``.
+        model: ``(ansatz, pooling)`` for a QCNN, ``(head, "")`` for a C2C head.
+        task: The task.
+        num_weights: Trainable weights.
+        accuracies: Test accuracy per repetition.
+    """
+
+    group: str
+    model: tuple[str, str]
+    task: str
+    num_weights: int
+    accuracies: tuple[float, ...]
+
+    @property
+    def n(self) -> int:
+        """Repetitions."""
+        return len(self.accuracies)
+
+    @property
+    def mean(self) -> float:
+        """Mean test accuracy."""
+        return statistics.fmean(self.accuracies)
+
+    @property
+    def std(self) -> float:
+        """Sample standard deviation (0 for one repetition)."""
+        return statistics.stdev(self.accuracies) if self.n > 1 else 0.0
+
+    @property
+    def label(self) -> str:
+        """``"U_SU4 / ZX"`` or ``"C2C 1D"``."""
+        if self.group == "c2c":
+            return f"C2C {self.model[0].upper()}"
+        return f"{self.model[0]} / {_POOLING_LABEL[self.model[1]]}"
+
+    @property
+    def paper(self) -> float | None:
+        """The paper's mean for this cell, where known (C2C heads only)."""
+        return PAPER_C2C.get(self.model[0], {}).get(self.task) if self.group == "c2c" else None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The headline claim on one task and encoding: best C2Q model against the C2C heads."""
+
+    group: str
+    task: str
+    best: Cell
+    c2c: dict[str, Cell]
+
+    @property
+    def strongest_c2c(self) -> Cell:
+        """The C2C head with the higher mean."""
+        return max(self.c2c.values(), key=lambda c: c.mean)
+
+    @property
+    def margin(self) -> float:
+        """Best C2Q mean minus the stronger C2C mean."""
+        return self.best.mean - self.strongest_c2c.mean
+
+    @property
+    def spread(self) -> float:
+        """The larger standard deviation over repetitions of the two."""
+        return max(self.best.std, self.strongest_c2c.std)
+
+    @property
+    def paper_margin(self) -> float | None:
+        """Best C2Q mean minus the paper's stronger C2C mean, where known."""
+        values = [PAPER_C2C[h][self.task] for h in PAPER_C2C if self.task in PAPER_C2C[h]]
+        return self.best.mean - max(values) if values else None
+
+    @property
+    def answer(self) -> str:
+        """``"yes"`` (beats both, margin > spread), ``"within spread"`` or ``"no"``."""
+        if self.margin <= 0:
+            return "no"
+        return "yes" if self.margin > self.spread else "within spread"
+
+
+def _record_key(result: dict[str, Any]) -> tuple[str, tuple[str, str], str]:
+    config = result["config"]
+    if "head" in config:
+        return "c2c", (config["head"], ""), config["task"]
+    return config["encoding"], (config["ansatz"], config["pooling"]), config["task"]
+
+
+def load_cells(sweep_dir: str | os.PathLike[str]) -> list[Cell]:
+    """Reads every ``runs/**/seed*.json`` of a sweep into cells, in the paper's order.
+
+    Raises:
+        QcnnTlError: If the folder holds no results or an unreadable one.
+    """
+    files = sorted(Path(sweep_dir).glob("runs/**/seed*.json"))
+    if not files:
+        raise QcnnTlError(f"{sweep_dir} holds no sweep results (runs/**/seed*.json)")
+    accuracies: dict[tuple[str, tuple[str, str], str], list[float]] = defaultdict(list)
+    weights: dict[tuple[str, tuple[str, str], str], int] = {}
+    for file in files:
+        try:
+            result = json.loads(file.read_text())
+            key = _record_key(result)
+            accuracies[key].append(float(result["test_accuracy"]))
+            weights[key] = int(result["model"]["num_weights"])
+        except (ValueError, KeyError) as exc:
+            raise QcnnTlError(f"{file} is not a sweep result: {exc}") from None
+    cells = [Cell(g, m, t, weights[(g, m, t)], tuple(a)) for (g, m, t), a in accuracies.items()]
+    return sorted(cells, key=_order)
+
+
+def _order(cell: Cell) -> tuple[Any, ...]:
+    if cell.group == "c2c":
+        return (1, cell.group, cell.model, cell.task)
+    ansatz, pooling = cell.model
+    return (0, cell.group, list(ANSATZES).index(ansatz), list(POOLINGS).index(pooling), cell.task)
+
+
+def verdicts(cells: list[Cell]) -> list[Verdict]:
+    """The headline claim per encoding and task (where both C2Q and C2C results exist)."""
+    c2c: dict[str, dict[str, Cell]] = defaultdict(dict)
+    for cell in cells:
+        if cell.group == "c2c":
+            c2c[cell.task][cell.model[0]] = cell
+    best: dict[tuple[str, str], Cell] = {}
+    for cell in cells:
+        key = (cell.group, cell.task)
+        if cell.group != "c2c" and (key not in best or cell.mean > best[key].mean):
+            best[key] = cell
+    return [Verdict(g, t, b, c2c[t]) for (g, t), b in best.items() if c2c.get(t)]
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.2f}"
+
+
+def markdown(cells: list[Cell]) -> str:
+    """The summary as Markdown: one table per encoding, the C2C table, the headline verdicts."""
+    tasks = sorted({c.task for c in cells})
+    lines: list[str] = []
+    for group in dict.fromkeys(c.group for c in cells if c.group != "c2c"):
+        lines += [f"### C2Q, {group} encoding: test accuracy (%), mean ± std over repetitions", ""]
+        lines += [
+            "| model | weights | " + " | ".join(t.replace(",", " vs ") for t in tasks) + " |",
+            "|---|---:|" + "---:|" * len(tasks),
+        ]
+        rows: dict[tuple[str, str], dict[str, Cell]] = defaultdict(dict)
+        for cell in cells:
+            if cell.group == group:
+                rows[cell.model][cell.task] = cell
+        for row in rows.values():
+            first = next(iter(row.values()))
+            values = [f"{_pct(row[t].mean)} ± {_pct(row[t].std)} (n={row[t].n})" if t in row else "" for t in tasks]
+            lines.append(f"| {first.label} | {first.num_weights} | " + " | ".join(values) + " |")
+        lines.append("")
+    c2c = [c for c in cells if c.group == "c2c"]
+    if c2c:
+        lines += ["### C2C heads: ours beside the paper's (test accuracy, %)", ""]
+        lines += ["| head | weights | task | ours (mean ± std) | paper | ours − paper | beyond 1 std |"]
+        lines += ["|---|---:|---|---:|---:|---:|---|"]
+        for cell in c2c:
+            paper = cell.paper
+            diff = "" if paper is None else f"{100 * (cell.mean - paper):+.2f}"
+            beyond = "" if paper is None else ("yes" if abs(cell.mean - paper) > cell.std else "no")
+            shown = "?" if paper is None else _pct(paper)
+            lines.append(
+                f"| {cell.label} | {cell.num_weights} | {cell.task} | {_pct(cell.mean)} ± {_pct(cell.std)} "
+                f"(n={cell.n}) | {shown} | {diff} | {beyond} |"
+            )
+        lines.append("")
+    found = verdicts(cells)
+    if found:
+        lines += ["### Headline claim: does the best C2Q model beat both C2C heads?", ""]
+        lines += [
+            "| encoding | task | best C2Q model (weights) | C2Q | C2C 1D | C2C 2D | margin | spread | beats both "
+            "by more than the spread? | margin over paper's C2C |",
+            "|---|---|---|---:|---:|---:|---:|---:|---|---:|",
+        ]
+        for v in found:
+            heads = [f"{_pct(v.c2c[h].mean)} ± {_pct(v.c2c[h].std)}" if h in v.c2c else "" for h in ("1d", "2d")]
+            paper = "" if v.paper_margin is None else f"{100 * v.paper_margin:+.2f}"
+            lines.append(
+                f"| {v.group} | {v.task} | {v.best.label} ({v.best.num_weights}) | {_pct(v.best.mean)} ± "
+                f"{_pct(v.best.std)} | {heads[0]} | {heads[1]} | {100 * v.margin:+.2f} | {_pct(v.spread)} | "
+                f"{v.answer} | {paper} |"
+            )
+        lines += [
+            "",
+            "margin = best C2Q mean − the stronger C2C mean (ours); spread = the larger of their standard "
+            "deviations over repetitions.",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def write_csv(cells: list[Cell], path: str | os.PathLike[str]) -> Path:
+    """One row per cell: group, model, task, weights, n, mean, std, min, max, paper, difference."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(_CSV_COLUMNS)
+        for c in cells:
+            paper = c.paper
+            writer.writerow(
+                [c.group, c.label, c.model[0], c.model[1], c.task, c.num_weights, c.n]
+                + [f"{v:.6f}" for v in (c.mean, c.std, min(c.accuracies), max(c.accuracies))]
+                + (["", ""] if paper is None else [f"{paper:.4f}", f"{c.mean - paper:+.6f}"])
+            )
+    return out
+
+
+def plot(cells: list[Cell], group: str, path: str | os.PathLike[str]) -> Path:
+    """The paper-style chart: accuracy per ansatz with error bars, one panel per task, C2C levels as lines."""
+    tasks = sorted({c.task for c in cells if c.group == group})
+    ansatzes = [a for a in ANSATZES if any(c.group == group and c.model[0] == a for c in cells)]
+    fig = Figure(figsize=(4.2 * len(tasks), 3.8))
+    axes = fig.subplots(1, len(tasks), squeeze=False)[0]
+    offsets = {"zx": -0.15, "generalized": 0.0, "none": 0.15}
+    markers = {"zx": "o", "generalized": "s", "none": "^"}
+    for ax, task in zip(axes, tasks, strict=True):
+        for pooling in POOLINGS:
+            series = [c for c in cells if c.group == group and c.task == task and c.model[1] == pooling]
+            if series:
+                xs = [ansatzes.index(c.model[0]) + 1 + offsets[pooling] for c in series]
+                ys = [100 * c.mean for c in series]
+                es = [100 * c.std for c in series]
+                ax.errorbar(xs, ys, yerr=es, fmt=markers[pooling], ms=4, capsize=2, label=_POOLING_LABEL[pooling])
+        for head, style in (("1d", "--"), ("2d", "-")):
+            ours = [c for c in cells if c.group == "c2c" and c.task == task and c.model[0] == head]
+            if ours:
+                ax.axhline(100 * ours[0].mean, ls=style, color="gray", lw=1, label=f"C2C {head.upper()} (ours)")
+            if task in PAPER_C2C[head]:
+                ax.axhline(
+                    100 * PAPER_C2C[head][task],
+                    ls=style,
+                    color="tab:red",
+                    lw=0.8,
+                    alpha=0.6,
+                    label=f"C2C {head.upper()} (paper)",
+                )
+        ax.set_title(f"{task.replace(',', ' vs ')} ({group})")
+        ax.set_xticks(range(1, len(ansatzes) + 1), ansatzes, rotation=60, fontsize=7)
+        ax.set_xlabel("ansatz")
+        ax.set_ylabel("test accuracy (%)")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=6, loc="lower right")
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    return out
+
+
+def summarize(sweep_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Writes ``summary.md``, ``summary.csv`` and one ``summary_<encoding>.png`` per encoding.
+
+    Args:
+        sweep_dir: The sweep folder.
+        out_dir: Where to write (default: ``sweep_dir``).
+
+    Returns:
+        ``{"markdown": text, "files": [paths], "verdicts": [...]}``.
+
+    Raises:
+        QcnnTlError: If the folder holds no results.
+    """
+    cells = load_cells(sweep_dir)
+    out = Path(out_dir or sweep_dir)
+    text = markdown(cells)
+    md = out / "summary.md"
+    md.parent.mkdir(parents=True, exist_ok=True)
+    md.write_text(text)
+    files = [md, write_csv(cells, out / "summary.csv")]
+    for group in dict.fromkeys(c.group for c in cells if c.group != "c2c"):
+        files.append(plot(cells, group, out / f"summary_{group}.png"))
+    found = [
+        {
+            "encoding": v.group,
+            "task": v.task,
+            "best": v.best.label,
+            "margin": v.margin,
+            "spread": v.spread,
+            "answer": v.answer,
+        }
+        for v in verdicts(cells)
+    ]
+    return {"markdown": text, "files": [str(f) for f in files], "verdicts": found}

@@ -1,0 +1,1 @@
+"""Sweeps over the paper's grid: what to run (grid), how one unit runs (worker), how all run (runner)."""

@@ -1,0 +1,209 @@
+"""A sweep grid: QCNN models × encodings × tasks × repetitions, plus C2C heads, read from TOML or flags.
+
+A sweep file::
+
+    [grid]
+    models = "paper"              # the 22 models of the paper's figure, or ["U_SU4/zx", "U_5/generalized"]
+    encodings = ["amplitude", "angle"]
+    tasks = ["0,1", "2,3", "8,9"]
+    repetitions = 10              # repetition k uses seed + k
+    c2c = ["1d", "2d"]            # C2C heads on the same tasks ([] for none)
+
+    [train]                       # TrainConfig fields (SPEC §7 defaults), e.g. steps = 200
+    [c2c]                         # C2CConfig fields (reference defaults), e.g. num_train = 10000
+
+The grid expands into *units*: all missing repetitions of one QCNN model on one task and encoding (trained
+together as replicas on the exact engine), or all missing repetitions of one C2C head on one task.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from qcnn_tl.c2c.training import C2CConfig
+from qcnn_tl.circuits import ANSATZES, ENCODINGS, PAPER_MODELS, POOLINGS
+from qcnn_tl.data.tasks import parse_task
+from qcnn_tl.training.config import TrainConfig
+
+_TRAIN_FIXED = ("ansatz", "pooling", "encoding", "task")
+_C2C_FIXED = ("head", "task")
+
+
+def parse_model(name: str) -> tuple[str, str]:
+    """``"U_SU4/zx"`` → ``("U_SU4", "zx")``.
+
+    Raises:
+        ValueError: On a malformed name or an unknown ansatz/pooling.
+    """
+    parts = name.split("/")
+    if len(parts) != 2:
+        raise ValueError(f"model {name!r} must be 'ANSATZ/POOLING', e.g. 'U_SU4/zx'")
+    ANSATZES[parts[0]]
+    POOLINGS[parts[1]]
+    return parts[0], parts[1]
+
+
+@dataclass(frozen=True)
+class SweepGrid:
+    """What a sweep runs.
+
+    Attributes:
+        models: ``(ansatz, pooling)`` pairs.
+        encodings: QCNN encodings.
+        tasks: Binary tasks.
+        repetitions: Runs per (model, encoding, task); repetition ``k`` uses seed ``base + k``.
+        c2c: C2C heads run on every task (amplitude-CNN features).
+        train: Base QCNN settings; ansatz, pooling, encoding and task come from the grid.
+        c2c_train: Base C2C settings; head and task come from the grid.
+    """
+
+    models: tuple[tuple[str, str], ...] = PAPER_MODELS
+    encodings: tuple[str, ...] = ("amplitude", "angle")
+    tasks: tuple[str, ...] = ("0,1", "2,3", "8,9")
+    repetitions: int = 10
+    c2c: tuple[str, ...] = ("1d", "2d")
+    train: TrainConfig = field(default_factory=TrainConfig)
+    c2c_train: C2CConfig = field(default_factory=C2CConfig)
+
+    def __post_init__(self) -> None:
+        for encoding in self.encodings:
+            ENCODINGS[encoding]
+        for task in self.tasks:
+            parse_task(task)
+        for head in self.c2c:
+            C2CConfig(head=head)
+        if not isinstance(self.repetitions, int) or isinstance(self.repetitions, bool) or self.repetitions < 1:
+            raise ValueError(f"repetitions must be a positive integer; got {self.repetitions!r}")
+        if not (self.models and self.encodings) and not self.c2c:
+            raise ValueError("the sweep runs nothing: give models and encodings, or C2C heads")
+        if not self.tasks:
+            raise ValueError("tasks must not be empty")
+
+    @property
+    def num_runs(self) -> int:
+        """Runs in the whole grid."""
+        qcnn = len(self.models) * len(self.encodings)
+        return (qcnn + len(self.c2c)) * len(self.tasks) * self.repetitions
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form (what a sweep file holds)."""
+        return {
+            "grid": {
+                "models": [f"{a}/{p}" for a, p in self.models],
+                "encodings": list(self.encodings),
+                "tasks": list(self.tasks),
+                "repetitions": self.repetitions,
+                "c2c": list(self.c2c),
+            },
+            "train": {k: v for k, v in self.train.to_dict().items() if k not in _TRAIN_FIXED},
+            "c2c": {k: v for k, v in self.c2c_train.to_dict().items() if k not in _C2C_FIXED},
+        }
+
+    def units(self, *, data_dir: str | None = None, cache_dir: str | None = None) -> list[Unit]:
+        """Every unit of the grid (all repetitions), QCNN before C2C, grouped by encoding and task."""
+        out: list[Unit] = []
+        for encoding in self.encodings:
+            for task in self.tasks:
+                for ansatz, pooling in self.models:
+                    config = replace(self.train, ansatz=ansatz, pooling=pooling, encoding=encoding, task=task)
+                    seeds = tuple(config.seed + k for k in range(self.repetitions))
+                    out.append(Unit("qcnn", config, seeds, data_dir, cache_dir))
+        for task in self.tasks:
+            for head in self.c2c:
+                c2c = replace(self.c2c_train, head=head, task=task)
+                seeds = tuple(c2c.seed + k for k in range(self.repetitions))
+                out.append(Unit("c2c", c2c, seeds, data_dir, cache_dir))
+        return out
+
+
+@dataclass(frozen=True)
+class Unit:
+    """Repetitions of one model on one task, run together by one worker.
+
+    Attributes:
+        kind: ``"qcnn"`` or ``"c2c"``.
+        config: The run's settings (its own seed is replaced by each of ``seeds``).
+        seeds: One seed per repetition.
+        data_dir: Dataset root the worker reads (None: the default).
+        cache_dir: CNN/feature cache the worker reads (None: the default).
+    """
+
+    kind: Literal["qcnn", "c2c"]
+    config: TrainConfig | C2CConfig
+    seeds: tuple[int, ...]
+    data_dir: str | None = None
+    cache_dir: str | None = None
+
+    @property
+    def group(self) -> str:
+        """``"c2c"`` or the encoding."""
+        return "c2c" if isinstance(self.config, C2CConfig) else self.config.encoding
+
+    @property
+    def model_name(self) -> str:
+        """``"U_SU4_zx"``-style name, or ``"C2C_1D"``."""
+        if isinstance(self.config, C2CConfig):
+            return self.config.model_name
+        return f"{self.config.ansatz}_{self.config.pooling}"
+
+    def result_path(self, seed: int) -> Path:
+        """Where the result of ``seed`` goes, relative to the sweep folder."""
+        task = self.config.task.replace(",", "-")
+        return Path("runs") / self.group / task / self.model_name / f"seed{seed}.json"
+
+    def config_for(self, seed: int) -> dict[str, Any]:
+        """The config dict a result of ``seed`` records."""
+        return {**self.config.to_dict(), "seed": seed}
+
+    def with_seeds(self, seeds: tuple[int, ...]) -> Unit:
+        """The same unit restricted to ``seeds``."""
+        return replace(self, seeds=seeds)
+
+    def describe(self) -> str:
+        """One line for logs and failure reports."""
+        return f"{self.group} {self.model_name} task {self.config.task} seeds {list(self.seeds)}"
+
+
+def _section(data: dict[str, Any], name: str, allowed: tuple[str, ...], source: str) -> dict[str, Any]:
+    section = data.get(name, {})
+    if not isinstance(section, dict):
+        raise ValueError(f"{source}: [{name}] must be a table")
+    unknown = sorted(set(section) - set(allowed))
+    if unknown:
+        raise ValueError(f"{source}: unknown key(s) {unknown} in [{name}]; expected some of {list(allowed)}")
+    return section
+
+
+def grid_from_dict(data: dict[str, Any], *, source: str = "sweep") -> SweepGrid:
+    """Builds a validated grid from the sweep-file layout (see the module docstring).
+
+    Raises:
+        ValueError: On unknown sections or keys, or invalid values.
+    """
+    unknown = sorted(set(data) - {"grid", "train", "c2c"})
+    if unknown:
+        raise ValueError(f"{source}: unknown section(s) {unknown}; expected [grid], [train], [c2c]")
+    grid_keys = ("models", "encodings", "tasks", "repetitions", "c2c")
+    grid = _section(data, "grid", grid_keys, source)
+    train_keys = tuple(f.name for f in fields(TrainConfig) if f.name not in _TRAIN_FIXED)
+    c2c_keys = tuple(f.name for f in fields(C2CConfig) if f.name not in _C2C_FIXED)
+    train = TrainConfig(**_section(data, "train", train_keys, source))
+    c2c_train = C2CConfig(**_section(data, "c2c", c2c_keys, source))
+    kwargs: dict[str, Any] = {"train": train, "c2c_train": c2c_train}
+    models = grid.get("models", "paper")
+    if models == "paper":
+        kwargs["models"] = PAPER_MODELS
+    elif isinstance(models, list):
+        kwargs["models"] = tuple(parse_model(str(m)) for m in models)
+    else:
+        raise ValueError(f"{source}: models must be \"paper\" or a list of 'ANSATZ/POOLING'; got {models!r}")
+    for key in ("encodings", "tasks", "c2c"):
+        if key in grid:
+            if not isinstance(grid[key], list):
+                raise ValueError(f"{source}: {key} must be a list; got {grid[key]!r}")
+            kwargs[key] = tuple(str(v) for v in grid[key])
+    if "repetitions" in grid:
+        kwargs["repetitions"] = grid["repetitions"]
+    return SweepGrid(**kwargs)

@@ -1,0 +1,58 @@
+"""Running one sweep unit in a worker process (local pool or Dask), with per-process caches.
+
+A worker keeps each task's features and each encoding's prepared training pool in memory between units:
+preparing an amplitude-encoded pool (≈ 12,000 states) costs about as much as training ten models, and it
+does not depend on the ansatz or pooling, only on the encoding circuit and the features.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from qcnn_tl.c2c.training import C2CConfig, train_head
+from qcnn_tl.circuits import build_qcnn
+from qcnn_tl.qnn.exact_model import ExactQCNN
+from qcnn_tl.sweep.grid import Unit
+from qcnn_tl.training.config import TrainConfig
+from qcnn_tl.training.experiment import DataSpec, TaskData, task_data, train_repetitions
+
+_DATA: dict[tuple[Any, ...], TaskData] = {}
+_PREPARED: dict[tuple[Any, ...], tuple[torch.Tensor, torch.Tensor]] = {}
+
+
+def _data(config: DataSpec, unit: Unit) -> tuple[tuple[Any, ...], TaskData]:
+    key = (config.task, config.num_features, config.cnn_epochs, config.cnn_seed, unit.data_dir, unit.cache_dir)
+    if key not in _DATA:
+        _DATA[key] = task_data(config, data_dir=unit.data_dir, cache_dir=unit.cache_dir, progress=False)
+    return key, _DATA[key]
+
+
+def _prepared(key: tuple[Any, ...], config: TrainConfig, data: TaskData) -> tuple[torch.Tensor, torch.Tensor]:
+    """The exact engine's encoded train and test states of ``data``, computed once per encoding."""
+    full_key = (*key, config.encoding)
+    if full_key not in _PREPARED:
+        encoder = ExactQCNN(build_qcnn(config.ansatz, config.pooling, encoding=config.encoding))
+        _PREPARED[full_key] = (encoder.prepare(data.train_features), encoder.prepare(data.test_features))
+    return _PREPARED[full_key]
+
+
+def run_unit(unit: Unit) -> list[dict[str, Any]]:
+    """Trains and evaluates every repetition of ``unit``; returns one results dictionary per seed.
+
+    Runs single-threaded: the pool's processes are the parallelism.
+    """
+    torch.set_num_threads(1)
+    key, data = _data(unit.config, unit)
+    if isinstance(unit.config, C2CConfig):
+        return [train_head(C2CConfig(**unit.config_for(seed)), data) for seed in unit.seeds]
+    config = unit.config
+    if config.engine == "exact":
+        prepared = _prepared(key, config, data)
+        return train_repetitions(config, unit.seeds, data=data, prepared=prepared, progress=False)
+    return [
+        result
+        for seed in unit.seeds
+        for result in train_repetitions(TrainConfig(**unit.config_for(seed)), [seed], data=data, progress=False)
+    ]

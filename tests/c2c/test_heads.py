@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from qcnn_tl.c2c.heads import build_head, num_weights
+from qcnn_tl.c2c.training import C2CConfig, train_head
+from qcnn_tl.training.experiment import TaskData
+
+
+@pytest.mark.parametrize(("name", "weights"), [("1d", 64), ("2d", 76)])
+def test_heads_have_the_reference_weight_counts(name, weights):
+    head = build_head(name, torch.Generator().manual_seed(0))
+    assert num_weights(head) == weights
+    assert head(torch.randn(5, 256)).shape == (5, 2)
+
+
+def test_keras_initialisation_glorot_uniform_and_zero_bias():
+    head = build_head("2d", torch.Generator().manual_seed(0))
+    conv = head[1]
+    limit = (6 / (1 * 9 + 2 * 9)) ** 0.5
+    assert conv.weight.abs().max() <= limit and conv.weight.abs().max() > 0.8 * limit
+    assert torch.all(conv.bias == 0)
+
+
+def test_unknown_head_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="unknown C2C head '3d'; expected one of: 1d, 2d"):
+        C2CConfig(head="3d")
+    with pytest.raises(ValueError, match="num_train must be a positive integer"):
+        C2CConfig(num_train=0)
+
+
+def _data(rng_seed: int = 0, n: int = 600) -> TaskData:
+    g = torch.Generator().manual_seed(rng_seed)
+    y = torch.randint(0, 2, (n,), generator=g)
+    x = torch.randn(n, 256, generator=g, dtype=torch.float64)
+    x[:, :128] += 3.0 * y[:, None]  # class 1 is brighter in the first half
+    return TaskData(x[:400], y[:400], x[400:], y[400:], "hash", 0.9)
+
+
+def test_training_learns_separable_features_and_is_reproducible():
+    config = C2CConfig(head="1d", num_train=300, epochs=10, seed=3)
+    data = _data()
+    first = train_head(config, data)
+    assert first["steps"] == 60  # 300 samples / batch 50, ten epochs
+    assert first["num_train"] == 300
+    assert first["test_accuracy"] > 0.9
+    assert train_head(config, data)["loss_history"] == first["loss_history"]
+    assert (
+        train_head(C2CConfig(head="1d", num_train=300, epochs=10, seed=4), data)["loss_history"]
+        != first["loss_history"]
+    )
+
+
+def test_wrong_feature_width_is_a_clear_error():
+    data = _data()
+    narrow = TaskData(
+        data.train_features[:, :8], data.train_labels, data.test_features[:, :8], data.test_labels, "h", 0
+    )
+    with pytest.raises(ValueError, match="C2C heads read 256 features; got 8"):
+        train_head(C2CConfig(), narrow)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from qcnn_tl.circuits import PAPER_MODELS
+from qcnn_tl.sweep.grid import SweepGrid, grid_from_dict, parse_model
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def test_paper_grid_file_is_the_full_grid():
+    grid = grid_from_dict(tomllib.loads((BENCHMARKS / "paper_grid.toml").read_text()))
+    assert grid.models == PAPER_MODELS and len(grid.models) == 22
+    assert grid.encodings == ("amplitude", "angle")
+    assert grid.tasks == ("0,1", "2,3", "8,9")
+    assert grid.repetitions == 10 and grid.c2c == ("1d", "2d")
+    assert grid.num_runs == 22 * 2 * 3 * 10 + 2 * 3 * 10
+    assert grid.train.steps == 200 and grid.train.reduction == "sum" and grid.c2c_train.num_train == 10_000
+    units = grid.units()
+    assert sum(len(u.seeds) for u in units) == grid.num_runs
+    assert units[0].seeds == tuple(range(10))
+
+
+def test_ci_grid_file_parses():
+    grid = grid_from_dict(tomllib.loads((BENCHMARKS / "ci_grid.toml").read_text()))
+    assert grid.num_runs == (3 * 2 + 2) * 1 * 2
+
+
+def test_units_and_result_paths():
+    grid = SweepGrid(models=(("U_SU4", "zx"),), encodings=("angle",), tasks=("2,3",), repetitions=3, c2c=("2d",))
+    qcnn, c2c = grid.units()
+    assert qcnn.result_path(2) == Path("runs/angle/2-3/U_SU4_zx/seed2.json")
+    assert c2c.result_path(0) == Path("runs/c2c/2-3/C2C_2D/seed0.json")
+    assert qcnn.config_for(1)["seed"] == 1 and qcnn.config_for(1)["ansatz"] == "U_SU4"
+    assert grid_from_dict(grid.to_dict()) == grid
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"grid": {"models": ["U_SU4"]}}, "must be 'ANSATZ/POOLING'"),
+        ({"grid": {"models": ["U_7/zx"]}}, "unknown ansatz 'U_7'"),
+        ({"grid": {"models": "all"}}, 'models must be "paper" or a list'),
+        ({"grid": {"tasks": ["1,1"]}}, "unknown task '1,1'"),
+        ({"grid": {"encodings": "angle"}}, "encodings must be a list"),
+        ({"grid": {"repetitions": 0}}, "repetitions must be a positive integer"),
+        ({"grid": {"c2c": ["3d"]}}, "unknown C2C head '3d'"),
+        ({"grid": {"reps": 3}}, r"unknown key\(s\) \['reps'\] in \[grid\]"),
+        ({"train": {"ansatz": "U_5"}}, r"unknown key\(s\) \['ansatz'\] in \[train\]"),
+        ({"train": {"steps": 0}}, "steps must be a positive integer"),
+        ({"extra": {}}, r"unknown section\(s\) \['extra'\]"),
+    ],
+)
+def test_bad_sweep_files_are_clear_errors(data, message):
+    with pytest.raises(ValueError, match=message):
+        grid_from_dict(data)
+
+
+def test_parse_model():
+    assert parse_model("U_5/generalized") == ("U_5", "generalized")
+    with pytest.raises(ValueError, match="unknown pooling"):
+        parse_model("U_5/avg")

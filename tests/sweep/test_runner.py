@@ -1,0 +1,122 @@
+"""Sweeps end to end on real data (one-epoch CNNs): local process pool, Dask, resume, CLI, summary."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+
+from qcnn_tl.c2c.training import C2CConfig
+from qcnn_tl.cli.main import main
+from qcnn_tl.errors import QcnnTlError
+from qcnn_tl.sweep.grid import SweepGrid
+from qcnn_tl.sweep.runner import run_sweep
+from qcnn_tl.training.config import TrainConfig
+from qcnn_tl.training.experiment import task_data, train_repetitions
+
+GRID = SweepGrid(
+    models=(("U_TTN", "zx"), ("U_SU4", "none")),
+    encodings=("amplitude", "angle"),
+    tasks=("0,1",),
+    repetitions=2,
+    c2c=("1d",),
+    train=TrainConfig(steps=5, cnn_epochs=1, seed=7),
+    c2c_train=C2CConfig(num_train=500, cnn_epochs=1),
+)
+
+
+@pytest.fixture(scope="module")
+def pooled(tmp_path_factory, data_dir, epoch1_cache):
+    """The grid on a two-process local pool."""
+    out = tmp_path_factory.mktemp("sweep")
+    report = run_sweep(GRID, out, workers=2, data_dir=data_dir, cache_dir=epoch1_cache, progress=False)
+    return out, report
+
+
+def _results(out):
+    return {p.relative_to(out): json.loads(p.read_text()) for p in sorted(out.glob("runs/**/seed*.json"))}
+
+
+def test_every_run_is_written_once(pooled):
+    out, report = pooled
+    assert (report.total, report.skipped, report.completed, report.failures) == (10, 0, 10, [])
+    results = _results(out)
+    assert len(results) == 10
+    seeds = sorted(r["config"]["seed"] for p, r in results.items() if "U_TTN" in str(p))
+    assert seeds == [7, 7, 8, 8]  # two repetitions x two encodings, seeds 7 + k
+    assert json.loads((out / "sweep.json").read_text()) == GRID.to_dict()
+
+
+def test_a_sweep_run_equals_the_standalone_run_with_its_seed(pooled, data_dir, epoch1_cache):
+    """Replicas in a worker, with its cached encoded pool, give the same run as training that seed alone."""
+    out, _ = pooled
+    swept = json.loads((out / "runs/amplitude/0-1/U_SU4_none/seed8.json").read_text())
+    config = replace(GRID.train, ansatz="U_SU4", pooling="none", encoding="amplitude", task="0,1", seed=8)
+    data = task_data(config, data_dir=data_dir, cache_dir=epoch1_cache, progress=False)
+    [alone] = train_repetitions(config, [8], data=data, progress=False)
+    torch.testing.assert_close(torch.tensor(swept["weights"]), torch.tensor(alone["weights"]), rtol=0, atol=1e-10)
+    assert swept["test_accuracy"] == alone["test_accuracy"]
+    assert swept["config"] == alone["config"]
+
+
+def test_rerun_skips_finished_runs_and_redoes_a_missing_one(pooled, data_dir, epoch1_cache):
+    out, _ = pooled
+    before = _results(out)
+    missing = out / "runs/c2c/0-1/C2C_1D/seed1.json"
+    missing.unlink()
+    report = run_sweep(GRID, out, workers=1, data_dir=data_dir, cache_dir=epoch1_cache, progress=False)
+    assert (report.skipped, report.completed) == (9, 1)
+    after = _results(out)
+    assert after.keys() == before.keys()
+    assert after[missing.relative_to(out)]["test_accuracy"] == before[missing.relative_to(out)]["test_accuracy"]
+
+
+def test_results_of_another_configuration_are_refused(pooled, data_dir, epoch1_cache):
+    out, _ = pooled
+    other = replace(GRID, train=replace(GRID.train, steps=6))
+    with pytest.raises(QcnnTlError, match="holds a run of another configuration"):
+        run_sweep(other, out, workers=1, data_dir=data_dir, cache_dir=epoch1_cache, progress=False)
+
+
+def test_dask_local_cluster_gives_the_same_results(pooled, tmp_path, data_dir, epoch1_cache):
+    from distributed import LocalCluster
+
+    out, _ = pooled
+    grid = replace(GRID, models=(("U_TTN", "zx"),), encodings=("angle",), c2c=())
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        report = run_sweep(
+            grid,
+            tmp_path,
+            scheduler=cluster.scheduler_address,
+            data_dir=data_dir,
+            cache_dir=epoch1_cache,
+            progress=False,
+        )
+    assert (report.completed, report.failures) == (2, [])
+    for path, result in _results(tmp_path).items():
+        assert result["weights"] == pytest.approx(_results(out)[path]["weights"], abs=1e-12)
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path, data_dir, epoch1_cache):
+    grid = replace(GRID, models=(("U_TTN", "zx"),), encodings=("angle",), c2c=(), repetitions=1)
+    with pytest.raises(QcnnTlError, match="cannot reach the Dask scheduler"):
+        run_sweep(grid, tmp_path, scheduler="tcp://127.0.0.1:9", data_dir=data_dir, cache_dir=epoch1_cache)
+
+
+def test_cli_sweep_then_summarize(pooled, tmp_path, data_dir, epoch1_cache, capsys):
+    out, _ = pooled
+    args = ["--models", "U_TTN/zx", "U_SU4/none", "--encodings", "amplitude", "angle", "--tasks", "0,1"]
+    args += ["--repetitions", "2", "--c2c", "1d", "--steps", "5", "--out", str(out), "--quiet"]
+    args += ["--data-dir", str(data_dir), "--cache-dir", str(epoch1_cache)]
+    spec = tmp_path / "grid.toml"
+    spec.write_text("[train]\ncnn_epochs = 1\nseed = 7\n[c2c]\nnum_train = 500\ncnn_epochs = 1\n")
+    assert main(["sweep", str(spec), *args, "--workers", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "0 runs done, 10 already finished, 0 units failed" in printed
+    assert "| U_SU4 / none | 45 |" in printed and "Headline claim" in printed
+    assert main(["summarize", str(out), "--out", str(tmp_path / "summary")]) == 0
+    assert (tmp_path / "summary" / "summary_angle.png").is_file()
+    assert main(["sweep", "--models", "U_SU4", "--out", str(tmp_path / "x")]) == 2
+    assert "must be 'ANSATZ/POOLING'" in capsys.readouterr().err
