@@ -39,15 +39,15 @@ def _data(rng_seed: int = 0, n: int = 600) -> TaskData:
 
 
 def test_training_learns_separable_features_and_is_reproducible():
-    config = C2CConfig(head="1d", num_train=300, epochs=10, seed=3)
+    config = C2CConfig(head="1d", num_train=300, epochs=20, seed=3)
     data = _data()
     first = train_head(config, data)
-    assert first["steps"] == 60  # 300 samples / batch 50, ten epochs
+    assert first["steps"] == 120  # 300 samples / batch 50, twenty epochs
     assert first["num_train"] == 300
     assert first["test_accuracy"] > 0.9
     assert train_head(config, data)["loss_history"] == first["loss_history"]
     assert (
-        train_head(C2CConfig(head="1d", num_train=300, epochs=10, seed=4), data)["loss_history"]
+        train_head(C2CConfig(head="1d", num_train=300, epochs=20, seed=4), data)["loss_history"]
         != first["loss_history"]
     )
 
