@@ -6,7 +6,10 @@ import pytest
 
 from qcnn_tl.cli.main import COMMANDS, build_parser, main
 
-NAMES = ("pretrain", "circuits", "train", "run", "transpile-report", "evaluate", "jobs", "noise-models")
+NAMES = (
+    *("pretrain", "circuits", "train", "run", "sweep", "summarize"),
+    *("transpile-report", "evaluate", "jobs", "noise-models"),
+)
 
 
 def test_help_lists_every_command(capsys):
