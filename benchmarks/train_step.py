@@ -1,7 +1,8 @@
 """Time one training step (loss + weight gradient, batch 50, U_SU4 + ZX, amplitude encoding).
 
 Compares, in one process:
-  * exact     — qcnn_tl's torch statevector engine (the whole batch at once);
+  * exact     — qcnn_tl's torch statevector engine (the whole batch at once); also per run when the
+                paper's 10 repetitions train together as replicas (what ``qcnn-tl sweep`` does);
   * reference — the stock qiskit-machine-learning route: one EstimatorQNN per sample with the
                 amplitudes loaded by ``initialize``, Aer EstimatorV2, TorchConnector, default
                 parameter-shift gradient. It takes minutes per step, so it is timed on
@@ -32,14 +33,26 @@ from qcnn_tl.qnn.exact_model import ExactQCNN
 from qcnn_tl.training.loop import qcnn_loss
 
 BATCH = 50
+REPLICAS = 10
 
 
-def exact_step_seconds(features: np.ndarray, labels: torch.Tensor, weights: np.ndarray, repeats: int) -> float:
-    model = ExactQCNN(build_qcnn("U_SU4", "zx"), initial_weights=weights)
-    states = model.prepare(features)
+def exact_step_seconds(
+    features: np.ndarray, labels: torch.Tensor, weights: np.ndarray, repeats: int, *, replicas: int | None = None
+) -> float:
+    """Median time of one step; with ``replicas``, of one step of that many repetitions trained together
+    (as ``qcnn-tl sweep`` trains the paper's 10 repetitions, each on its own batch), divided by their number."""
+    template = build_qcnn("U_SU4", "zx")
+    if replicas is None:
+        model = ExactQCNN(template, initial_weights=weights)
+        states = model.prepare(features)
+    else:
+        model = ExactQCNN(template, initial_weights=np.tile(weights, (replicas, 1)), replicas=replicas)
+        more = np.random.default_rng(1).normal(size=((replicas - 1) * BATCH, features.shape[1]))
+        states = model.prepare(np.concatenate([features, more])).view(replicas, BATCH, -1)
+    labels_in = labels if replicas is None else labels.repeat(replicas, 1)
 
     def step() -> None:
-        loss = qcnn_loss(model(states), labels, loss="cross_entropy", reduction="sum")
+        loss = qcnn_loss(model(states), labels_in, loss="cross_entropy", reduction="sum").sum()
         model.weight.grad = None
         loss.backward()
 
@@ -51,7 +64,7 @@ def exact_step_seconds(features: np.ndarray, labels: torch.Tensor, weights: np.n
         for _ in range(10):
             step()
         times.append((time.perf_counter() - start) / 10)
-    return statistics.median(times)
+    return statistics.median(times) / (replicas or 1)
 
 
 def reference_step_seconds(features: np.ndarray, labels: torch.Tensor, weights: np.ndarray, samples: int) -> float:
@@ -103,12 +116,16 @@ def main() -> None:
     labels = torch.tensor(rng.integers(0, 2, BATCH))
     weights = rng.normal(size=51)
     exact = exact_step_seconds(features, labels, weights, args.repeats)
+    per_run = exact_step_seconds(features, labels, weights, args.repeats, replicas=REPLICAS)
     aer = aer_step_seconds(features, labels, weights, args.aer_samples)
     reference = reference_step_seconds(features, labels, weights, args.reference_samples)
     result = {
         "exact_step_s": exact,
         "reference_step_s": reference,
         "speedup": reference / exact,
+        "exact_step_per_run_with_replicas_s": per_run,
+        "speedup_with_replicas": reference / per_run,
+        "replicas": REPLICAS,
         "aer_step_s": aer,
         "reference_samples_timed": args.reference_samples,
         "aer_samples_timed": args.aer_samples,
@@ -119,11 +136,16 @@ def main() -> None:
         return
     print(f"one training step, batch {BATCH}, U_SU4 + ZX, amplitude encoding, {args.threads} torch threads")
     print(f"  exact engine           {exact * 1e3:10.2f} ms  (median of {args.repeats} x 10 steps)")
+    print(
+        f"  exact, {REPLICAS} replicas   {per_run * 1e3:10.2f} ms  per run and step "
+        f"({REPLICAS} repetitions trained together)"
+    )
     print(f"  qcnn_tl Aer engine     {aer:10.2f} s   (timed on {args.aer_samples} samples, scaled to {BATCH})")
     print(
         f"  stock QML route        {reference:10.2f} s   (timed on {args.reference_samples} samples, scaled to {BATCH})"
     )
     print(f"  speedup exact vs stock {reference / exact:10.0f} x")
+    print(f"  speedup exact with {REPLICAS} replicas vs stock {reference / per_run:8.0f} x (per run)")
     print(f"  speedup Aer engine vs stock {reference / aer:5.1f} x")
 
 

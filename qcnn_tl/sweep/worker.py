@@ -41,7 +41,9 @@ def _prepared(key: tuple[Any, ...], config: TrainConfig, data: TaskData) -> tupl
 def run_unit(unit: Unit) -> list[dict[str, Any]]:
     """Trains and evaluates every repetition of ``unit``; returns one results dictionary per seed.
 
-    Runs single-threaded: the pool's processes are the parallelism.
+    QCNN runs record the test accuracy on the whole test split and the loss history, not the accuracy on
+    the training pool (``train_accuracy`` is ``None``). Runs single-threaded: the pool's processes are
+    the parallelism.
     """
     torch.set_num_threads(1)
     key, data = _data(unit.config, unit)
@@ -50,9 +52,11 @@ def run_unit(unit: Unit) -> list[dict[str, Any]]:
     config = unit.config
     if config.engine == "exact":
         prepared = _prepared(key, config, data)
-        return train_repetitions(config, unit.seeds, data=data, prepared=prepared, progress=False)
+        return train_repetitions(config, unit.seeds, data=data, prepared=prepared, train_accuracy=False, progress=False)
     return [
         result
         for seed in unit.seeds
-        for result in train_repetitions(TrainConfig(**unit.config_for(seed)), [seed], data=data, progress=False)
+        for result in train_repetitions(
+            TrainConfig(**unit.config_for(seed)), [seed], data=data, train_accuracy=False, progress=False
+        )
     ]

@@ -26,7 +26,8 @@ def test_paper_grid_file_is_the_full_grid():
 
 def test_ci_grid_file_parses():
     grid = grid_from_dict(tomllib.loads((BENCHMARKS / "ci_grid.toml").read_text()))
-    assert grid.num_runs == (3 * 2 + 2) * 1 * 2
+    assert grid.num_runs == (2 * 2 + 1) * 1 * 2
+    assert grid.train.cnn_epochs == 1 and grid.c2c_train.cnn_epochs == 1
 
 
 def test_units_and_result_paths():

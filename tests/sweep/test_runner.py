@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
 
-from qcnn_tl.c2c.training import C2CConfig
 from qcnn_tl.cli.main import main
 from qcnn_tl.errors import QcnnTlError
-from qcnn_tl.sweep.grid import SweepGrid
+from qcnn_tl.sweep.grid import grid_from_dict
 from qcnn_tl.sweep.runner import run_sweep
-from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.experiment import task_data, train_repetitions
 
-GRID = SweepGrid(
-    models=(("U_TTN", "zx"), ("U_SU4", "none")),
-    encodings=("amplitude", "angle"),
-    tasks=("0,1",),
-    repetitions=2,
-    c2c=("1d",),
-    train=TrainConfig(steps=5, cnn_epochs=1, seed=7),
-    c2c_train=C2CConfig(num_train=500, cnn_epochs=1),
-)
+CI_GRID = Path(__file__).resolve().parents[2] / "benchmarks" / "ci_grid.toml"
+GRID = grid_from_dict(tomllib.loads(CI_GRID.read_text()))
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +39,7 @@ def test_every_run_is_written_once(pooled):
     assert len(results) == 10
     seeds = sorted(r["config"]["seed"] for p, r in results.items() if "U_TTN" in str(p))
     assert seeds == [7, 7, 8, 8]  # two repetitions x two encodings, seeds 7 + k
+    assert all(r["train_accuracy"] is None for p, r in results.items() if "c2c" not in str(p))
     assert json.loads((out / "sweep.json").read_text()) == GRID.to_dict()
 
 
@@ -107,16 +101,14 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path, data_dir, epoch1_cache
 
 def test_cli_sweep_then_summarize(pooled, tmp_path, data_dir, epoch1_cache, capsys):
     out, _ = pooled
-    args = ["--models", "U_TTN/zx", "U_SU4/none", "--encodings", "amplitude", "angle", "--tasks", "0,1"]
-    args += ["--repetitions", "2", "--c2c", "1d", "--steps", "5", "--out", str(out), "--quiet"]
-    args += ["--data-dir", str(data_dir), "--cache-dir", str(epoch1_cache)]
-    spec = tmp_path / "grid.toml"
-    spec.write_text("[train]\ncnn_epochs = 1\nseed = 7\n[c2c]\nnum_train = 500\ncnn_epochs = 1\n")
-    assert main(["sweep", str(spec), *args, "--workers", "1"]) == 0
+    common = ["--out", str(out), "--quiet", "--data-dir", str(data_dir), "--cache-dir", str(epoch1_cache)]
+    assert main(["sweep", str(CI_GRID), *common, "--workers", "1"]) == 0
     printed = capsys.readouterr().out
     assert "0 runs done, 10 already finished, 0 units failed" in printed
     assert "| U_SU4 / none | 45 |" in printed and "Headline claim" in printed
     assert main(["summarize", str(out), "--out", str(tmp_path / "summary")]) == 0
     assert (tmp_path / "summary" / "summary_angle.png").is_file()
+    assert main(["sweep", str(CI_GRID), "--steps", "6", *common]) == 2  # flags override the file
+    assert "holds a run of another configuration" in capsys.readouterr().err
     assert main(["sweep", "--models", "U_SU4", "--out", str(tmp_path / "x")]) == 2
     assert "must be 'ANSATZ/POOLING'" in capsys.readouterr().err
