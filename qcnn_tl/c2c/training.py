@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from qcnn_tl._io import library_versions
+from qcnn_tl._validate import check_settings
 from qcnn_tl.c2c.heads import HEADS, NUM_FEATURES, build_head, num_weights
 from qcnn_tl.data.tasks import parse_task
 from qcnn_tl.training.experiment import TaskData
@@ -45,12 +46,7 @@ class C2CConfig:
     def __post_init__(self) -> None:
         HEADS[self.head]
         parse_task(self.task)
-        for name in ("epochs", "num_train", "batch_size", "cnn_epochs"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive; got {self.lr!r}")
+        check_settings(self, positive_ints=("epochs", "num_train", "batch_size", "cnn_epochs"), positive=("lr",))
 
     @property
     def num_features(self) -> int:

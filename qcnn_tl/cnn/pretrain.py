@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from qcnn_tl._validate import check_settings, is_positive_int
 from qcnn_tl.cnn.checkpoint import CNNCheckpoint, load_checkpoint, save_checkpoint
 from qcnn_tl.cnn.model import FeatureCNN
 from qcnn_tl.data.datasets import default_cache_dir, load_images
@@ -39,15 +40,10 @@ class PretrainConfig:
     test_subset: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("num_features", "epochs", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive; got {self.lr!r}")
+        check_settings(self, positive_ints=("num_features", "epochs", "batch_size"), positive=("lr",))
         for name in ("train_subset", "test_subset"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
+            if value is not None and not is_positive_int(value):
                 raise ValueError(f"{name} must be a positive integer or None; got {value!r}")
 
     def cache_name(self) -> str:

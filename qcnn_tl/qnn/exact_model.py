@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from qcnn_tl._validate import is_positive_int
 from qcnn_tl.circuits.qcnn import QCNNTemplate
 from qcnn_tl.qnn.exact import ExactEngine
 
@@ -28,7 +29,7 @@ class ExactQCNN(nn.Module):
         replicas: int | None = None,
     ) -> None:
         super().__init__()
-        if replicas is not None and (isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1):
+        if replicas is not None and not is_positive_int(replicas):
             raise ValueError(f"replicas must be a positive integer or None; got {replicas!r}")
         self.template = template
         self.engine = ExactEngine.from_template(template)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from qcnn_tl._validate import check_settings
 from qcnn_tl.c2c.training import C2CConfig
 from qcnn_tl.circuits import ANSATZES, ENCODINGS, PAPER_MODELS, POOLINGS
 from qcnn_tl.data.tasks import parse_task
@@ -74,8 +75,7 @@ class SweepGrid:
             parse_task(task)
         for head in self.c2c:
             C2CConfig(head=head)
-        if not isinstance(self.repetitions, int) or isinstance(self.repetitions, bool) or self.repetitions < 1:
-            raise ValueError(f"repetitions must be a positive integer; got {self.repetitions!r}")
+        check_settings(self, positive_ints=("repetitions",))
         if not (self.models and self.encodings) and not self.c2c:
             raise ValueError("the sweep runs nothing: give models and encodings, or C2C heads")
         if not self.tasks:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from qcnn_tl._validate import check_settings
 from qcnn_tl.circuits import ANSATZES, ENCODINGS, POOLINGS
 from qcnn_tl.data.tasks import parse_task
 
@@ -64,12 +65,7 @@ class TrainConfig:
         for name, valid in choices.items():
             if getattr(self, name) not in valid:
                 raise ValueError(f"{name} must be one of {', '.join(valid)}; got {getattr(self, name)!r}")
-        for name in ("steps", "batch_size", "checkpoint_every", "cnn_epochs"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive; got {self.lr!r}")
+        check_settings(self, positive_ints=("steps", "batch_size", "checkpoint_every", "cnn_epochs"), positive=("lr",))
         if not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1); got {self.momentum!r}")
 
