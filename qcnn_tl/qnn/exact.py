@@ -368,7 +368,20 @@ class ExactEngine:
                 trainable.append(f)
             else:
                 encode.append(f)
-        return encode, trainable
+        # Constant factors that no later encoding factor needs (none of their qubits is touched again by
+        # the encoding) commute past the rest of it: move them to the front of the trainable part. The
+        # encoding part is then the same for every ansatz (Con_Z's CZs or U_9's Hadamards, which need no
+        # weight, would otherwise join it), so encoded states can be shared between models.
+        kept: list[_Factor] = []
+        moved: list[_Factor] = []
+        needed: set[int] = set()
+        for f in reversed(encode):
+            if not f.coefs and not needed & set(f.qubits):
+                moved.append(f)
+            else:
+                kept.append(f)
+                needed |= set(f.qubits)
+        return kept[::-1], moved[::-1] + trainable
 
     @classmethod
     def from_template(cls, template: object, *, dtype: torch.dtype = torch.complex128) -> ExactEngine:
@@ -455,12 +468,16 @@ class ExactEngine:
     def encode(self, input_values: torch.Tensor | np.ndarray, *, chunk_size: int = 512) -> torch.Tensor:
         """Runs the encoding part on a batch (no gradient), ``chunk_size`` samples at a time.
 
+        The encoding part is the input-dependent gates and the constant gates they need; constant gates
+        at its end (e.g. the last CNOTs of the amplitude encoding) run with the trainable part instead,
+        so the states are the same for every ansatz on the same encoding.
+
         Args:
             input_values: Shape ``(B, num_inputs)``.
             chunk_size: Samples simulated together; small chunks stay in cache.
 
         Returns:
-            Statevectors ``(B, 2**num_qubits)`` in Qiskit's basis order.
+            States ``(B, 2**num_qubits)`` in Qiskit's basis order, the input to :meth:`expectation`.
 
         Raises:
             ValueError: On a wrong shape or non-finite values.

@@ -40,7 +40,7 @@ class ExactQCNN(nn.Module):
         self.weight = nn.Parameter(start.to(torch.float64).clone())
 
     def prepare(self, features: torch.Tensor | np.ndarray) -> torch.Tensor:
-        """Encoded statevectors of ``features`` (computed once, no gradient)."""
+        """Encoded states of ``features`` (computed once, no gradient; the same for every ansatz)."""
         return self.engine.encode(self.template.input_values(np.asarray(features)))
 
     def forward(self, prepared: torch.Tensor) -> torch.Tensor:

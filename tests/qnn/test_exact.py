@@ -30,13 +30,21 @@ def test_exact_engine_matches_statevector(ansatz, pooling, encoding, rng):
 
 
 def test_encode_returns_qiskit_statevectors(rng):
-    template = build_qcnn(encoding="amplitude")
+    """Angle encoding is all input-dependent: ``encode`` is the encoding circuit's statevector. (Amplitude
+    encoding ends in constant CNOTs that the engine moves into the trainable part; its full expectation
+    values are checked against ``Statevector`` above.)"""
+    from qcnn_tl.circuits.encoding import angle_encoding
+
+    template = build_qcnn(encoding="angle")
     engine = ExactEngine.from_template(template)
-    features = rng.normal(size=(4, 256))
-    states = engine.encode(template.input_values(features)).numpy()
-    order = [int(format(k, "08b")[::-1], 2) for k in range(256)]
-    for f, s in zip(features, states, strict=False):
-        np.testing.assert_allclose(s[order], f / np.linalg.norm(f), atol=1e-12)
+    inputs = template.input_values(rng.normal(size=(4, 8)))
+    circuit, params = angle_encoding(8)
+    for row, state in zip(inputs, engine.encode(inputs).numpy(), strict=True):
+        expected = Statevector(circuit.assign_parameters(dict(zip(params, row, strict=True)))).data
+        np.testing.assert_allclose(state, expected, atol=1e-12)
+    amplitude = build_qcnn(encoding="amplitude")
+    states = ExactEngine.from_template(amplitude).encode(amplitude.input_values(rng.normal(size=(4, 256))))
+    np.testing.assert_allclose(torch.linalg.vector_norm(states, dim=1).numpy(), 1.0, atol=1e-12)
 
 
 @pytest.mark.parametrize(("ansatz", "pooling"), [("U_SU4", "zx"), ("ansatz_10", "none"), ("U_6", "generalized")])
@@ -77,6 +85,22 @@ def test_replicas_match_separate_evaluations(rng, model):
         (ev * torch.arange(4 * r + 1.0, 4 * r + 5.0)).sum().backward()
         torch.testing.assert_close(together[r], ev, rtol=0, atol=1e-13)
         torch.testing.assert_close(weights.grad[r], single.grad, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("encoding", ["amplitude", "angle"])
+def test_encoded_states_are_the_same_for_every_model(rng, encoding):
+    """The encoding part holds only what the inputs need: sweeps share encoded pools between models.
+
+    (Constant leading gates of an ansatz, e.g. Con_Z's CZs or U_9's Hadamards, belong to the trainable part.)
+    """
+    from qcnn_tl.circuits import PAPER_MODELS
+
+    first = build_qcnn(*PAPER_MODELS[0], encoding=encoding)
+    inputs = first.input_values(rng.normal(size=(4, first.num_features)))
+    reference = ExactEngine.from_template(first).encode(inputs)
+    for ansatz, pooling in PAPER_MODELS[1:]:
+        states = ExactEngine.from_template(build_qcnn(ansatz, pooling, encoding=encoding)).encode(inputs)
+        torch.testing.assert_close(states, reference, rtol=0, atol=1e-13, msg=f"{ansatz}/{pooling}")
 
 
 def test_rejects_inputs_after_weights():
