@@ -76,6 +76,11 @@ class SweepGrid:
         for head in self.c2c:
             C2CConfig(head=head)
         check_settings(self, positive_ints=("repetitions",))
+        if self.train.engine != "exact":
+            raise ValueError(
+                f"sweeps train on the exact engine; got engine {self.train.engine!r} "
+                "(evaluate trained models on Aer or hardware with 'qcnn-tl evaluate')"
+            )
         if not (self.models and self.encodings) and not self.c2c:
             raise ValueError("the sweep runs nothing: give models and encodings, or C2C heads")
         if not self.tasks:

@@ -49,14 +49,7 @@ def run_unit(unit: Unit) -> list[dict[str, Any]]:
     key, data = _data(unit.config, unit)
     if isinstance(unit.config, C2CConfig):
         return [train_head(C2CConfig(**unit.config_for(seed)), data) for seed in unit.seeds]
-    config = unit.config
-    if config.engine == "exact":
-        prepared = _prepared(key, config, data)
-        return train_repetitions(config, unit.seeds, data=data, prepared=prepared, train_accuracy=False, progress=False)
-    return [
-        result
-        for seed in unit.seeds
-        for result in train_repetitions(
-            TrainConfig(**unit.config_for(seed)), [seed], data=data, train_accuracy=False, progress=False
-        )
-    ]
+    prepared = _prepared(key, unit.config, data)
+    return train_repetitions(
+        unit.config, unit.seeds, data=data, prepared=prepared, train_accuracy=False, progress=False
+    )

@@ -52,6 +52,7 @@ def test_units_and_result_paths():
         ({"grid": {"reps": 3}}, r"unknown key\(s\) \['reps'\] in \[grid\]"),
         ({"train": {"ansatz": "U_5"}}, r"unknown key\(s\) \['ansatz'\] in \[train\]"),
         ({"train": {"steps": 0}}, "steps must be a positive integer"),
+        ({"train": {"engine": "aer"}}, "sweeps train on the exact engine"),
         ({"extra": {}}, r"unknown section\(s\) \['extra'\]"),
     ],
 )
