@@ -141,20 +141,59 @@ class _Block:
 
 
 def _fuse(factors: Sequence[_Factor]) -> list[_Block]:
-    """Greedily merges consecutive factors that fit on one or two qubits."""
-    blocks: list[_Block] = []
+    """Merges factors into blocks on at most two qubits, moving factors past others on disjoint qubits.
+
+    Each qubit remembers the last block that touched it. A one-qubit factor joins that block. A two-qubit
+    factor joins it when both its qubits share it; otherwise it opens a block and takes along the
+    one-qubit blocks its qubits last had (nothing has touched those qubits since, so they commute forward).
+    The circuit's order of blocks is kept, so the product of the blocks is the circuit.
+    """
+    blocks: list[_Block | None] = []
+    last: dict[int, int] = {}
     for factor in factors:
-        if blocks:
-            merged = set(blocks[-1].qubits) | set(factor.qubits)
-            if len(merged) <= 2:
-                last = blocks[-1]
-                if len(merged) > len(last.qubits):
-                    extra = next(q for q in factor.qubits if q not in last.qubits)
-                    last.qubits = (*last.qubits, extra)
-                last.factors.append(factor)
-                continue
-        blocks.append(_Block(factor.qubits, [factor]))
-    return blocks
+        first = last.get(factor.qubits[0])
+        if len(factor.qubits) == 1 and first is not None:
+            blocks[first].factors.append(factor)  # type: ignore[union-attr]
+            continue
+        if len(factor.qubits) == 2 and first is not None and last.get(factor.qubits[1]) == first:
+            blocks[first].factors.append(factor)  # type: ignore[union-attr]
+            continue
+        taken: list[_Factor] = []
+        for q in factor.qubits:
+            earlier = blocks[last[q]] if q in last else None
+            if earlier is not None and len(earlier.qubits) == 1:
+                taken += earlier.factors
+                blocks[last[q]] = None
+        for q in factor.qubits:
+            last[q] = len(blocks)
+        blocks.append(_Block(factor.qubits, [*taken, factor]))
+    return [b for b in blocks if b is not None]
+
+
+def _folded(block: _Block) -> list[_Factor]:
+    r"""The block's factors on its own qubits, each constant factor multiplied into a neighbour.
+
+    :math:`K F(a) = KC + \cos(a)\,KA + \sin(a)\,KB` (and likewise :math:`F(a) K`), so a block with
+    :math:`p` weight-dependent factors keeps :math:`\max(p, 1)` factors.
+    """
+    out: list[_Factor] = []
+    pending = np.eye(1 << len(block.qubits))
+    for factor in block.factors:
+        c, a, b = _embed(factor, block.qubits)
+        if factor.coefs:
+            out.append(_Factor(block.qubits, c @ pending, a @ pending, b @ pending, factor.coefs, factor.offset))
+            pending = np.eye(len(pending))
+            continue
+        constant = c + np.cos(factor.offset) * a + np.sin(factor.offset) * b
+        if out:
+            last = out[-1]
+            last.c, last.a, last.b = constant @ last.c, constant @ last.a, constant @ last.b
+        else:
+            pending = constant @ pending
+    if not out:
+        zero = np.zeros_like(pending)
+        out.append(_Factor(block.qubits, pending, zero, zero))
+    return out
 
 
 def _realify_np(m: np.ndarray) -> np.ndarray:
@@ -176,7 +215,8 @@ class _FactorTable:
         dtype: torch.dtype,
     ) -> None:
         dim = 1 << len(blocks[0].qubits)
-        length = max(len(b.factors) for b in blocks)
+        folded = [_folded(block) for block in blocks]
+        length = max(len(f) for f in folded)
         index = {p: i for i, p in enumerate(params)}
         shape = (len(blocks), length, dim, dim)
         c = np.zeros(shape, complex)
@@ -185,9 +225,9 @@ class _FactorTable:
         b = np.zeros(shape, complex)
         coefs = np.zeros((len(blocks), length, len(params)))
         offsets = np.zeros((len(blocks), length))
-        for i, block in enumerate(blocks):
-            for j, factor in enumerate(block.factors):
-                c[i, j], a[i, j], b[i, j] = _embed(factor, block.qubits)
+        for i, factors in enumerate(folded):
+            for j, factor in enumerate(factors):
+                c[i, j], a[i, j], b[i, j] = factor.c, factor.a, factor.b
                 for p, coef in factor.coefs.items():
                     coefs[i, j, index[p]] += coef
                 offsets[i, j] = factor.offset
@@ -231,9 +271,8 @@ def _bit_order(num_qubits: int, chosen: tuple[int, ...], *, top: bool = False) -
     return original
 
 
-def _realify(m: torch.Tensor) -> torch.Tensor:
-    r"""Complex ``(..., d, d)`` to real ``(..., 2d, 2d)``: :math:`\begin{pmatrix}R & -I\\ I & R\end{pmatrix}`."""
-    re, im = m.real, m.imag
+def _realify(re: torch.Tensor, im: torch.Tensor) -> torch.Tensor:
+    r"""Real form ``(..., 2d, 2d)`` :math:`\begin{pmatrix}R & -I\\ I & R\end{pmatrix}` of :math:`R + iI`."""
     return torch.cat((torch.cat((re, -im), -1), torch.cat((im, re), -1)), -2)
 
 
@@ -288,20 +327,125 @@ def _encode_op(factor: _Factor, num_qubits: int, params: Sequence[Parameter], dt
     return apply_two
 
 
-class _Permute(torch.autograd.Function):
-    """Basis permutation along dim 1 whose backward is the inverse permutation (no scatter into zeros)."""
+class _Workspace:
+    """A reusable buffer for the states the backward pass reads.
+
+    Allocating them afresh (a few MB per step) let the allocator hand the memory back to the OS and fault it
+    in again every step, which cost more than the arithmetic. A buffer is reused only after the backward pass
+    that read it has finished; a retained graph whose buffer was reused since raises torch's in-place
+    modification error rather than reading overwritten states.
+    """
+
+    def __init__(self) -> None:
+        self._spare: torch.Tensor | None = None
+
+    def take(self, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+        """The spare buffer if it has this shape and dtype, else a new one."""
+        spare, self._spare = self._spare, None
+        if spare is not None and spare.shape == shape and spare.dtype == dtype:
+            return spare
+        return torch.empty(shape, dtype=dtype)
+
+    def give(self, buffer: torch.Tensor) -> None:
+        """Keeps ``buffer`` for the next :meth:`take`."""
+        self._spare = buffer
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Blocks applied to a batch of real states, in order.
+
+    Attributes:
+        steps: Per block ``(table, index, gather, inverse)``: the block is ``index`` in the stacked
+            matrices ``tables[table]``; ``gather`` moves its qubits to the top bits of the state (from the
+            layout the previous block left), ``inverse`` undoes that move.
+        final: ``(gather, inverse)`` to the output layout.
+        workspace: Buffers for the backward pass.
+    """
+
+    steps: tuple[tuple[int, int, torch.Tensor, torch.Tensor], ...]
+    final: tuple[torch.Tensor, torch.Tensor]
+    workspace: _Workspace = field(default_factory=_Workspace, compare=False)
+
+    @classmethod
+    def build(cls, num_qubits: int, blocks: Sequence[tuple[int, int, tuple[int, ...]]], top: tuple[int, ...]) -> _Plan:
+        """The plan for ``blocks`` ``(table, index, qubits)`` that ends with ``top`` on the top bits.
+
+        The output index is ``k + 2**len(top) * r`` for the bits ``k`` of ``top`` (``top[0]`` lowest) and
+        ``r`` of the other qubits (ascending).
+        """
+        current = np.arange(1 << num_qubits)
+        steps = []
+        for table, index, qubits in blocks:
+            target = _bit_order(num_qubits, qubits, top=True)
+            gather = np.argsort(current)[target]
+            steps.append((table, index, torch.as_tensor(gather), torch.as_tensor(np.argsort(gather))))
+            current = target
+        gather = np.argsort(current)[_bit_order(num_qubits, top, top=True)]
+        return cls(tuple(steps), (torch.as_tensor(gather), torch.as_tensor(np.argsort(gather))))
+
+
+def _apply_blocks(
+    plan: _Plan, state: torch.Tensor, tables: Sequence[torch.Tensor], *, saved: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Applies the plan's blocks to real states.
+
+    Args:
+        plan: The blocks and basis moves.
+        state: Real states ``(L·2, 2**n, B)``: real and imaginary parts of ``L`` replicas, stacked.
+        tables: Real forms ``(*lead, num_blocks, 2d, 2d)`` of the block matrices (``L`` = prod(lead)).
+        saved: If given, shape ``(len(plan.steps), *state.shape)``; receives the (gathered) states every
+            block acts on, for the backward pass.
+
+    Returns:
+        The states ``(L·2, 2**n, B)`` in the plan's output layout.
+    """
+    dim_states, batch = state.shape[1:]
+    for k, (table, index, gather, _) in enumerate(plan.steps):
+        block = tables[table][..., index, :, :]
+        rows = state.index_select(1, gather) if saved is None else torch.index_select(state, 1, gather, out=saved[k])
+        state = (block @ rows.view(*block.shape[:-1], -1)).view(-1, dim_states, batch)
+    return state.index_select(1, plan.final[0])
+
+
+class _ApplyBlocks(torch.autograd.Function):
+    r""":func:`_apply_blocks` with a hand-written adjoint backward pass.
+
+    With :math:`\psi_{k+1} = M_k P_k \psi_k` (:math:`P_k` the gather) and the incoming gradient
+    :math:`\lambda`, the adjoint runs backwards as :math:`\lambda \leftarrow P_k^T M_k^T \lambda` and
+    :math:`\partial L/\partial M_k = \lambda_{k+1} (P_k\psi_k)^T`: one pass over the states per gather and
+    matrix product, without autograd's per-operation bookkeeping.
+    """
 
     @staticmethod
-    def forward(
-        ctx: torch.autograd.function.FunctionCtx, state: torch.Tensor, index: torch.Tensor, inverse: torch.Tensor
+    def forward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx, plan: _Plan, state: torch.Tensor, *tables: torch.Tensor
     ) -> torch.Tensor:
-        ctx.save_for_backward(inverse)
-        return state.index_select(1, index)
+        if not any(ctx.needs_input_grad):  # type: ignore[attr-defined]
+            return _apply_blocks(plan, state, tables)
+        saved = plan.workspace.take((len(plan.steps), *state.shape), state.dtype)
+        out = _apply_blocks(plan, state, tables, saved=saved)
+        ctx.plan = plan  # type: ignore[attr-defined]
+        ctx.save_for_backward(saved, *tables)
+        return out
 
     @staticmethod
-    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
-        (inverse,) = ctx.saved_tensors  # type: ignore[attr-defined]
-        return grad.index_select(1, inverse), None, None
+    def backward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
+    ) -> tuple[torch.Tensor | None, ...]:
+        plan: _Plan = ctx.plan  # type: ignore[attr-defined]
+        saved, *tables = ctx.saved_tensors  # type: ignore[attr-defined]
+        dim_states, batch = grad.shape[1:]
+        adjoint = grad.index_select(1, plan.final[1])
+        grad_tables = [torch.zeros_like(t) for t in tables]
+        for k in reversed(range(len(plan.steps))):
+            table, index, _, inverse = plan.steps[k]
+            block = tables[table][..., index, :, :]
+            adjoint = adjoint.view(*block.shape[:-1], -1)
+            grad_tables[table][..., index, :, :] += adjoint @ saved[k].view(adjoint.shape).mT
+            adjoint = (block.mT @ adjoint).view(-1, dim_states, batch).index_select(1, inverse)
+        plan.workspace.give(saved)
+        return None, adjoint if ctx.needs_input_grad[1] else None, *grad_tables  # type: ignore[attr-defined]
 
 
 class ExactEngine:
@@ -432,28 +576,20 @@ class ExactEngine:
             split -= 1
             tail |= set(blocks[split].qubits)
         self.num_tail_blocks = len(blocks) - split
-        self._tail_qubits = tuple(sorted(tail))
-        position = {q: i for i, q in enumerate(self._tail_qubits)}
-        self._tail: list[tuple[int, int, torch.Tensor]] = []
-        for (dim, idx), block in zip(plan[split:], blocks[split:], strict=True):
-            order = _bit_order(len(tail), tuple(position[q] for q in block.qubits))
-            self._tail.append((dim, idx, torch.as_tensor(np.argsort(order))))
-        current = np.arange(1 << self.num_qubits)
-        self._steps: list[tuple[int, int, torch.Tensor, torch.Tensor]] = []
-        for (dim, idx), block in zip(plan[:split], blocks[:split], strict=True):
-            target = _bit_order(self.num_qubits, block.qubits, top=True)
-            gather = np.argsort(current)[target]
-            self._steps.append((dim, idx, torch.as_tensor(gather), torch.as_tensor(np.argsort(gather))))
-            current = target
-        target = _bit_order(self.num_qubits, self._tail_qubits, top=True)
-        gather = np.argsort(current)[target]
-        self._final = (torch.as_tensor(gather), torch.as_tensor(np.argsort(gather)))
+        tail_qubits = tuple(sorted(tail))
+        position = {q: i for i, q in enumerate(tail_qubits)}
+        table_of = {dim: i for i, dim in enumerate(self._tables)}
+        placed = [(table_of[dim], idx, block.qubits) for (dim, idx), block in zip(plan, blocks, strict=True)]
+        self._plan = _Plan.build(self.num_qubits, placed[:split], tail_qubits)
+        local = tuple(range(len(tail_qubits)))
+        self._tail_plan = _Plan.build(
+            len(local), [(t, i, tuple(position[q] for q in qubits)) for t, i, qubits in placed[split:]], local
+        )
         diag = np.real(observable.to_matrix(sparse=True).diagonal())
-        local = np.arange(1 << len(tail))
-        original = np.zeros_like(local)
-        for j, q in enumerate(self._tail_qubits):
-            original |= ((local >> j) & 1) << q
-        self._tail_diag = torch.as_tensor(diag[original], dtype=self.dtype)
+        original = np.zeros(1 << len(local), dtype=int)
+        for j, q in enumerate(tail_qubits):
+            original |= ((np.arange(len(original)) >> j) & 1) << q
+        self._tail_diag = torch.as_tensor(np.tile(diag[original], 2), dtype=self._real)
 
     @property
     def num_inputs(self) -> int:
@@ -531,24 +667,17 @@ class ExactEngine:
             raise ValueError(f"states must have shape {shape}; got {tuple(states.shape)}")
         w = weights.to(self._real)
         lead = tuple(w.shape[:-1])
-        realified = {dim: table.matrices(w) for dim, table in self._tables.items()}
-        blocks = {dim: r.unbind(-3) for dim, r in realified.items()}
+        tables = [table.matrices(w) for table in self._tables.values()]
+        # The tail unitary U (real and imaginary parts of its columns), from its blocks applied to the identity.
+        size = len(self._tail_diag) // 2
+        identity = torch.eye(size, dtype=self._real).expand(*lead, 1, -1, -1)
+        columns = torch.cat((identity, torch.zeros_like(identity)), dim=-3).reshape(-1, size, size)
+        u = _ApplyBlocks.apply(self._tail_plan, columns, *tables).view(*lead, 2, size, size)
+        unitary = _realify(*u.unbind(-3))
         batch = states.shape[-2]
         state = torch.stack((states.real.mT, states.imag.mT), dim=-3).to(self._real).view(-1, dim_states, batch)
-        for dim, idx, gather, inverse in self._steps:
-            rows = _Permute.apply(state, gather, inverse).reshape(*lead, 2 * dim, -1)
-            state = (blocks[dim][idx] @ rows).view(-1, dim_states, batch)
-        size = 1 << len(self._tail_qubits)
-        unitary = torch.eye(size, dtype=self.dtype)
-        for dim, idx, inverse in self._tail:
-            block = blocks[dim][idx]
-            embedded = torch.kron(
-                torch.eye(size // dim, dtype=self.dtype), torch.complex(block[..., :dim, :dim], block[..., dim:, :dim])
-            )
-            unitary = embedded[..., inverse, :][..., inverse] @ unitary
-        effective = _realify(unitary.mH @ (self._tail_diag[:, None] * unitary))
-        rows = _Permute.apply(state, *self._final).reshape(*lead, 2 * size, -1)
-        return (rows * (effective @ rows)).view(*lead, 2 * size, -1, batch).sum(dim=(-3, -2))
+        rotated = unitary @ _ApplyBlocks.apply(self._plan, state, *tables).view(*lead, 2 * size, -1)
+        return (self._tail_diag[:, None] * rotated * rotated).view(*lead, 2 * size, -1, batch).sum(dim=(-3, -2))
 
     def __call__(self, input_values: torch.Tensor | np.ndarray, weights: torch.Tensor) -> torch.Tensor:
         """``expectation(encode(input_values), weights)``."""

@@ -56,6 +56,33 @@ def test_weight_gradient_passes_gradcheck(ansatz, pooling, rng):
     assert torch.autograd.gradcheck(lambda w: engine.expectation(states, w), (w,), atol=1e-8)
 
 
+def test_gradients_of_replicas_and_states_pass_gradcheck(rng):
+    """The hand-written adjoint pass: weights (R, W) and the encoded (complex) states, amplitude encoding."""
+    template = build_qcnn("U_SU4", "zx", encoding="amplitude")
+    engine = ExactEngine.from_template(template)
+    states = engine.encode(template.input_values(rng.normal(size=(2 * 3, 256)))).view(2, 3, -1).requires_grad_(True)
+    w = torch.tensor(rng.normal(size=(2, template.num_weights)), requires_grad=True)
+    assert torch.autograd.gradcheck(engine.expectation, (states, w), atol=1e-8)
+
+
+def test_buffers_are_reused_only_after_their_backward_pass(rng):
+    """Two forward passes before their backward passes get their own buffers; a retained graph whose
+    buffer was reused since fails loudly instead of reading overwritten states."""
+    template = build_qcnn("U_SU4", "zx", encoding="angle")
+    engine = ExactEngine.from_template(template)
+    states = engine.encode(template.input_values(rng.normal(size=(4, 8))))
+    w = torch.tensor(rng.normal(size=template.num_weights), requires_grad=True)
+    expected = torch.autograd.grad(engine.expectation(states, w).sum(), w)[0]
+    first, second = engine.expectation(states, w), engine.expectation(states, w)
+    torch.testing.assert_close(torch.autograd.grad(second.sum(), w)[0], expected, rtol=0, atol=1e-13)
+    torch.testing.assert_close(torch.autograd.grad(first.sum(), w)[0], expected, rtol=0, atol=1e-13)
+    retained = engine.expectation(states, w)
+    retained.sum().backward(retain_graph=True)
+    engine.expectation(states, w)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        retained.sum().backward()
+
+
 def test_bad_shapes_are_clear_errors(rng):
     template = build_qcnn("U_TTN", "zx", encoding="angle")
     engine = ExactEngine.from_template(template)
