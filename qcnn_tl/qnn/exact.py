@@ -216,7 +216,7 @@ class _FactorTable:
     ) -> None:
         dim = 1 << len(blocks[0].qubits)
         folded = [_folded(block) for block in blocks]
-        length = max(len(f) for f in folded)
+        length = 1 << (max(len(f) for f in folded) - 1).bit_length()  # padded with identities
         index = {p: i for i, p in enumerate(params)}
         shape = (len(blocks), length, dim, dim)
         c = np.zeros(shape, complex)
@@ -246,13 +246,18 @@ class _FactorTable:
         """
         angles = torch.movedim(self.coefs @ values.mT, -1, 0) if values.ndim == 2 else self.coefs @ values
         angles = (angles + self.offsets)[..., None, None]
-        f = self.c + torch.cos(angles) * self.a + torch.sin(angles) * self.b
-        while f.shape[-3] > 1:
-            if f.shape[-3] % 2:
-                eye = torch.eye(f.shape[-1], dtype=f.dtype).expand(*f.shape[:-3], 1, -1, -1)
-                f = torch.cat([f, eye], dim=-3)
-            f = f[..., 1::2, :, :] @ f[..., 0::2, :, :]
-        return f[..., 0, :, :]
+        return _chain(self.c + torch.cos(angles) * self.a + torch.sin(angles) * self.b)
+
+
+def _chain(factors: torch.Tensor) -> torch.Tensor:
+    r""":math:`F_{n-1} \cdots F_1 F_0` ``(..., d, d)`` of ``factors`` ``(..., n, d, d)``, in log depth.
+
+    ``n`` must be a power of two.
+    """
+    while factors.shape[-3] > 1:
+        first, second = factors.unflatten(-3, (-1, 2)).unbind(-3)
+        factors = second @ first
+    return factors[..., 0, :, :]
 
 
 def _bit_order(num_qubits: int, chosen: tuple[int, ...], *, top: bool = False) -> np.ndarray:
@@ -325,6 +330,35 @@ def _encode_op(factor: _Factor, num_qubits: int, params: Sequence[Parameter], dt
         return torch.empty_like(state).index_copy_(1, order_t, moved.reshape(state.shape[0], -1))
 
     return apply_two
+
+
+def _embedding(num_qubits: int, blocks: Sequence[tuple[int, int, tuple[int, ...]]], zero: int) -> np.ndarray:
+    """Where each entry of the real forms of ``blocks``, embedded on ``num_qubits`` qubits, is read from.
+
+    Args:
+        num_qubits: The qubits of the embedding.
+        blocks: Per block ``(start, d, qubits)``: its ``2d × 2d`` real form lies flattened at ``start`` in the
+            source vector.
+        zero: Index of a 0 in the source; a 1 follows it.
+
+    Returns:
+        Indices ``(n, 2S, 2S)`` (``S = 2**num_qubits``, ``n`` the number of blocks padded with identities to a
+        power of two): ``source[indices]`` are the real forms of the blocks on all ``num_qubits`` qubits.
+    """
+    size = 1 << num_qubits
+    count = 1 << max(len(blocks) - 1, 0).bit_length()
+    out = np.full((count, 2 * size, 2 * size), zero)
+    out[:, np.arange(2 * size), np.arange(2 * size)] = zero + 1
+    k = np.arange(size)
+    for n, (start, dim, qubits) in enumerate(blocks):
+        local = sum(((k >> q) & 1) << j for j, q in enumerate(qubits))
+        rest = k & ~sum(1 << q for q in qubits)
+        same = rest[:, None] == rest[None, :]
+        for ri in (0, 1):
+            for rj in (0, 1):
+                source = start + (ri * dim + local[:, None]) * 2 * dim + rj * dim + local[None, :]
+                out[n, ri * size : (ri + 1) * size, rj * size : (rj + 1) * size] = np.where(same, source, zero)
+    return out
 
 
 class _Workspace:
@@ -569,7 +603,7 @@ class ExactEngine:
         self.num_blocks = len(blocks)
         self.num_unique_blocks = sum(len(g) for g in groups.values())
         # The tail: the longest suffix of blocks that, with the observable, stays on MAX_TAIL_QUBITS qubits.
-        # It is folded into an effective observable (Heisenberg picture), built without the batch.
+        # Its unitary is built without the batch and applied once, before the observable.
         tail = {int(q) for q in np.flatnonzero(np.any(observable.paulis.z, axis=0))} or {0}
         split = len(blocks)
         while split and len(tail | set(blocks[split - 1].qubits)) <= MAX_TAIL_QUBITS:
@@ -581,12 +615,19 @@ class ExactEngine:
         table_of = {dim: i for i, dim in enumerate(self._tables)}
         placed = [(table_of[dim], idx, block.qubits) for (dim, idx), block in zip(plan, blocks, strict=True)]
         self._plan = _Plan.build(self.num_qubits, placed[:split], tail_qubits)
-        local = tuple(range(len(tail_qubits)))
-        self._tail_plan = _Plan.build(
-            len(local), [(t, i, tuple(position[q] for q in qubits)) for t, i, qubits in placed[split:]], local
+        sizes = [table.c.shape[0] * table.c.shape[-1] ** 2 for table in self._tables.values()]
+        self._tail_embedding = torch.as_tensor(
+            _embedding(
+                len(tail_qubits),
+                [
+                    (sum(sizes[:t]) + i * (2 * dim) ** 2, dim, tuple(position[q] for q in block.qubits))
+                    for (t, i, _), (dim, _), block in zip(placed[split:], plan[split:], blocks[split:], strict=True)
+                ],
+                sum(sizes),
+            )
         )
         diag = np.real(observable.to_matrix(sparse=True).diagonal())
-        original = np.zeros(1 << len(local), dtype=int)
+        original = np.zeros(1 << len(tail_qubits), dtype=int)
         for j, q in enumerate(tail_qubits):
             original |= ((np.arange(len(original)) >> j) & 1) << q
         self._tail_diag = torch.as_tensor(np.tile(diag[original], 2), dtype=self._real)
@@ -668,12 +709,10 @@ class ExactEngine:
         w = weights.to(self._real)
         lead = tuple(w.shape[:-1])
         tables = [table.matrices(w) for table in self._tables.values()]
-        # The tail unitary U (real and imaginary parts of its columns), from its blocks applied to the identity.
+        flat = [t.flatten(-3) for t in tables]
+        flat += [torch.tensor([0.0, 1.0], dtype=self._real).expand(*lead, 2)]
+        unitary = _chain(torch.cat(flat, dim=-1)[..., self._tail_embedding])
         size = len(self._tail_diag) // 2
-        identity = torch.eye(size, dtype=self._real).expand(*lead, 1, -1, -1)
-        columns = torch.cat((identity, torch.zeros_like(identity)), dim=-3).reshape(-1, size, size)
-        u = _ApplyBlocks.apply(self._tail_plan, columns, *tables).view(*lead, 2, size, size)
-        unitary = _realify(*u.unbind(-3))
         batch = states.shape[-2]
         state = torch.stack((states.real.mT, states.imag.mT), dim=-3).to(self._real).view(-1, dim_states, batch)
         rotated = unitary @ _ApplyBlocks.apply(self._plan, state, *tables).view(*lead, 2 * size, -1)
