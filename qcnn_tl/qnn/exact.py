@@ -246,18 +246,33 @@ class _FactorTable:
         """
         angles = torch.movedim(self.coefs @ values.mT, -1, 0) if values.ndim == 2 else self.coefs @ values
         angles = (angles + self.offsets)[..., None, None]
-        return _chain(self.c + torch.cos(angles) * self.a + torch.sin(angles) * self.b)
+        return _Chain.apply(self.c + torch.cos(angles) * self.a + torch.sin(angles) * self.b)
 
 
-def _chain(factors: torch.Tensor) -> torch.Tensor:
-    r""":math:`F_{n-1} \cdots F_1 F_0` ``(..., d, d)`` of ``factors`` ``(..., n, d, d)``, in log depth.
+class _Chain(torch.autograd.Function):
+    r""":math:`F_{n-1} \cdots F_1 F_0` ``(..., d, d)`` of ``factors`` ``(..., n, d, d)`` (``n`` a power of two).
 
-    ``n`` must be a power of two.
+    Computed in log depth, pairs of neighbours at a time; the backward pass walks the same tree down
+    (:math:`\partial L/\partial F = G\, E^T` and :math:`\partial L/\partial E = F^T G` for a product
+    :math:`FE`), a few batched products instead of autograd's per-level bookkeeping.
     """
-    while factors.shape[-3] > 1:
-        first, second = factors.unflatten(-3, (-1, 2)).unbind(-3)
-        factors = second @ first
-    return factors[..., 0, :, :]
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, factors: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        levels = [factors]
+        while levels[-1].shape[-3] > 1:
+            first, second = levels[-1].unflatten(-3, (-1, 2)).unbind(-3)
+            levels.append(second @ first)
+        ctx.save_for_backward(*levels[:-1])
+        return levels[-1][..., 0, :, :]
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        grad = grad.unsqueeze(-3)
+        for level in reversed(ctx.saved_tensors):  # type: ignore[attr-defined]
+            first, second = level.unflatten(-3, (-1, 2)).unbind(-3)
+            grad = torch.stack((second.mT @ grad, grad @ first.mT), dim=-3).flatten(-4, -3)
+        return grad
 
 
 def _bit_order(num_qubits: int, chosen: tuple[int, ...], *, top: bool = False) -> np.ndarray:
@@ -711,7 +726,10 @@ class ExactEngine:
         tables = [table.matrices(w) for table in self._tables.values()]
         flat = [t.flatten(-3) for t in tables]
         flat += [torch.tensor([0.0, 1.0], dtype=self._real).expand(*lead, 2)]
-        unitary = _chain(torch.cat(flat, dim=-1)[..., self._tail_embedding])
+        source = torch.cat(flat, dim=-1)
+        unitary = _Chain.apply(
+            source.index_select(-1, self._tail_embedding.flatten()).unflatten(-1, self._tail_embedding.shape)
+        )
         size = len(self._tail_diag) // 2
         batch = states.shape[-2]
         state = torch.stack((states.real.mT, states.imag.mT), dim=-3).to(self._real).view(-1, dim_states, batch)
