@@ -450,9 +450,11 @@ def _apply_blocks(
         The states ``(L·2, 2**n, B)`` in the plan's output layout.
     """
     dim_states, batch = state.shape[1:]
-    for k, (table, index, gather, _) in enumerate(plan.steps):
-        block = tables[table][..., index, :, :]
-        rows = state.index_select(1, gather) if saved is None else torch.index_select(state, 1, gather, out=saved[k])
+    blocks = [t.unbind(-3) for t in tables]
+    slots = saved.unbind(0) if saved is not None else [None] * len(plan.steps)
+    for (table, index, gather, _), slot in zip(plan.steps, slots, strict=True):
+        block = blocks[table][index]
+        rows = torch.index_select(state, 1, gather, out=slot) if slot is not None else state.index_select(1, gather)
         state = (block @ rows.view(*block.shape[:-1], -1)).view(-1, dim_states, batch)
     return state.index_select(1, plan.final[0])
 
@@ -486,14 +488,22 @@ class _ApplyBlocks(torch.autograd.Function):
         saved, *tables = ctx.saved_tensors  # type: ignore[attr-defined]
         dim_states, batch = grad.shape[1:]
         adjoint = grad.index_select(1, plan.final[1])
-        grad_tables = [torch.zeros_like(t) for t in tables]
+        blocks = [t.unbind(-3) for t in tables]
+        slots = saved.unbind(0)
+        grads: list[list[torch.Tensor]] = [[] for _ in tables]
         for k in reversed(range(len(plan.steps))):
             table, index, _, inverse = plan.steps[k]
-            block = tables[table][..., index, :, :]
+            block = blocks[table][index]
             adjoint = adjoint.view(*block.shape[:-1], -1)
-            grad_tables[table][..., index, :, :] += adjoint @ saved[k].view(adjoint.shape).mT
-            adjoint = (block.mT @ adjoint).view(-1, dim_states, batch).index_select(1, inverse)
+            grads[table].append(adjoint @ slots[k].view(adjoint.shape).mT)
+            if k or ctx.needs_input_grad[1]:  # type: ignore[attr-defined]
+                adjoint = (block.mT @ adjoint).view(-1, dim_states, batch).index_select(1, inverse)
         plan.workspace.give(saved)
+        grad_tables = [torch.zeros_like(table) for table in tables]
+        for t, parts in enumerate(grads):
+            if parts:
+                index = torch.tensor([i for table, i, _, _ in reversed(plan.steps) if table == t])
+                grad_tables[t].index_add_(-3, index, torch.stack(parts, dim=-3))
         return None, adjoint if ctx.needs_input_grad[1] else None, *grad_tables  # type: ignore[attr-defined]
 
 
