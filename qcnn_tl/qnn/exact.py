@@ -449,13 +449,18 @@ def _apply_blocks(
     Returns:
         The states ``(L·2, 2**n, B)`` in the plan's output layout.
     """
-    dim_states, batch = state.shape[1:]
+    lead = tables[0].shape[:-3] if tables else ()
+    dims = {tables[t].shape[-1] for t, _, _, _ in plan.steps}
+    slots = saved if saved is not None else torch.empty_like(state).expand(len(plan.steps), *state.shape)
+    out = torch.empty_like(state)
+    as_rows = {d: (slots.view(len(plan.steps), *lead, d, -1).unbind(0), out.view(*lead, d, -1)) for d in dims}
     blocks = [t.unbind(-3) for t in tables]
-    slots = saved.unbind(0) if saved is not None else [None] * len(plan.steps)
-    for (table, index, gather, _), slot in zip(plan.steps, slots, strict=True):
+    for k, (table, index, gather, _) in enumerate(plan.steps):
         block = blocks[table][index]
-        rows = torch.index_select(state, 1, gather, out=slot) if slot is not None else state.index_select(1, gather)
-        state = (block @ rows.view(*block.shape[:-1], -1)).view(-1, dim_states, batch)
+        rows, product = as_rows[block.shape[-1]]
+        torch.index_select(state, 1, gather, out=slots[k])
+        torch.matmul(block, rows[k], out=product)
+        state = out
     return state.index_select(1, plan.final[0])
 
 
@@ -486,18 +491,22 @@ class _ApplyBlocks(torch.autograd.Function):
     ) -> tuple[torch.Tensor | None, ...]:
         plan: _Plan = ctx.plan  # type: ignore[attr-defined]
         saved, *tables = ctx.saved_tensors  # type: ignore[attr-defined]
-        dim_states, batch = grad.shape[1:]
-        adjoint = grad.index_select(1, plan.final[1])
-        blocks = [t.unbind(-3) for t in tables]
-        slots = saved.unbind(0)
+        lead = tables[0].shape[:-3] if tables else ()
+        dims = {tables[t].shape[-1] for t, _, _, _ in plan.steps}
+        adjoint, scratch = torch.empty_like(grad), torch.empty_like(grad)
+        torch.index_select(grad, 1, plan.final[1], out=adjoint)
+        as_rows = {d: (adjoint.view(*lead, d, -1), scratch.view(*lead, d, -1)) for d in dims}
+        inputs = {d: saved.view(len(plan.steps), *lead, d, -1).mT.unbind(0) for d in dims}
+        transposed = [t.mT.unbind(-3) for t in tables]
         grads: list[list[torch.Tensor]] = [[] for _ in tables]
         for k in reversed(range(len(plan.steps))):
             table, index, _, inverse = plan.steps[k]
-            block = blocks[table][index]
-            adjoint = adjoint.view(*block.shape[:-1], -1)
-            grads[table].append(adjoint @ slots[k].view(adjoint.shape).mT)
+            block = transposed[table][index]
+            rows, out = as_rows[block.shape[-1]]
+            grads[table].append(rows @ inputs[block.shape[-1]][k])
             if k or ctx.needs_input_grad[1]:  # type: ignore[attr-defined]
-                adjoint = (block.mT @ adjoint).view(-1, dim_states, batch).index_select(1, inverse)
+                torch.matmul(block, rows, out=out)
+                torch.index_select(scratch, 1, inverse, out=adjoint)
         plan.workspace.give(saved)
         grad_tables = [torch.zeros_like(table) for table in tables]
         for t, parts in enumerate(grads):
