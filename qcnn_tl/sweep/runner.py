@@ -27,7 +27,7 @@ from qcnn_tl._paths import default_cache_dir
 from qcnn_tl.data.datasets import resolve_data_dir
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.sweep.grid import SweepGrid, Unit
-from qcnn_tl.sweep.worker import run_unit
+from qcnn_tl.sweep.worker import data_key, run_unit
 from qcnn_tl.training.experiment import task_data
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ def run_sweep(
         return report
     seen: set[tuple[Any, ...]] = set()
     for unit in pending:  # pre-train CNNs and extract features once, here, not in every worker
-        key = (unit.config.task, unit.config.num_features, unit.config.cnn_epochs, unit.config.cnn_seed)
+        key = data_key(unit.config)
         if key not in seen:
             seen.add(key)
             task_data(unit.config, data_dir=data_root, download=download, cache_dir=cache_root, progress=progress)

@@ -22,8 +22,13 @@ _DATA: dict[tuple[Any, ...], TaskData] = {}
 _PREPARED: dict[tuple[Any, ...], tuple[torch.Tensor, torch.Tensor]] = {}
 
 
+def data_key(config: DataSpec) -> tuple[Any, ...]:
+    """What names a task's features: the task and the CNN that extracts them."""
+    return (config.task, config.num_features, config.cnn_epochs, config.cnn_seed)
+
+
 def _data(config: DataSpec, unit: Unit) -> tuple[tuple[Any, ...], TaskData]:
-    key = (config.task, config.num_features, config.cnn_epochs, config.cnn_seed, unit.data_dir, unit.cache_dir)
+    key = (*data_key(config), unit.data_dir, unit.cache_dir)
     if key not in _DATA:
         _DATA[key] = task_data(config, data_dir=unit.data_dir, cache_dir=unit.cache_dir, progress=False)
     return key, _DATA[key]
