@@ -10,9 +10,9 @@ the circuit parameters. The circuit splits into an *encoding* part (factors that
 *trainable* part (factors that depend on weights). The trainable part is fused into two-qubit blocks
 (a one-qubit factor joins the last block on its qubit, or the next one if none came before); blocks
 with identical factors (weights shared within a level) are built once per call, all at the same time,
-by a log-depth batched matrix product. Each block is applied to the whole batch with one gather and one matrix product; the
-last blocks, on at most :data:`MAX_TAIL_QUBITS` qubits with the observable, form one small unitary
-applied once before the observable. Weight gradients flow through hand-written adjoint passes (the
+by a log-depth batched matrix product. Each block is applied to the whole batch with one gather and one
+matrix product; the last blocks, on at most :data:`MAX_TAIL_QUBITS` qubits with the observable, form one
+small unitary applied once before the observable. Weight gradients flow through hand-written adjoint passes (the
 block products and the block applications), with reused buffers: a training step is a few dozen
 large operations rather than hundreds of small ones.
 """
