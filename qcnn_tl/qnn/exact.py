@@ -249,34 +249,80 @@ class _FactorTable:
         Values ``(R, num_params)`` (replicas) give ``(R, num_blocks, 2d, 2d)``.
         """
         angles = torch.movedim(self.coefs @ values.mT, -1, 0) if values.ndim == 2 else self.coefs @ values
-        angles = (angles + self.offsets)[..., None, None]
-        return _Chain.apply(self.c + torch.cos(angles) * self.a + torch.sin(angles) * self.b)
+        return _FactorChain.apply(angles + self.offsets, self.c, self.a, self.b)
+
+
+def _tree(factors: torch.Tensor) -> list[torch.Tensor]:
+    r"""Levels of the log-depth product :math:`F_{n-1} \cdots F_1 F_0` of ``factors`` ``(..., n, d, d)``.
+
+    ``n`` must be a power of two; level ``k + 1`` multiplies neighbours of level ``k``, the last level holds
+    the product ``(..., 1, d, d)``.
+    """
+    levels = [factors]
+    while levels[-1].shape[-3] > 1:
+        first, second = levels[-1].unflatten(-3, (-1, 2)).unbind(-3)
+        levels.append(second @ first)
+    return levels
+
+
+def _tree_backward(levels: Sequence[torch.Tensor], grad: torch.Tensor) -> torch.Tensor:
+    r"""Gradient with respect to the factors of :func:`_tree` from that of the product ``(..., d, d)``.
+
+    ``levels`` are those of :func:`_tree` without the last (the product).
+
+    For a product :math:`FE`: :math:`\partial L/\partial F = G E^T`, :math:`\partial L/\partial E = F^T G`.
+    """
+    grad = grad.unsqueeze(-3)
+    for level in reversed(levels):
+        first, second = level.unflatten(-3, (-1, 2)).unbind(-3)
+        grad = torch.stack((second.mT @ grad, grad @ first.mT), dim=-3).flatten(-4, -3)
+    return grad
 
 
 class _Chain(torch.autograd.Function):
-    r""":math:`F_{n-1} \cdots F_1 F_0` ``(..., d, d)`` of ``factors`` ``(..., n, d, d)`` (``n`` a power of two).
+    """The product of ``factors`` ``(..., n, d, d)`` (``n`` a power of two) by :func:`_tree`.
 
-    Computed in log depth, pairs of neighbours at a time; the backward pass walks the same tree down
-    (:math:`\partial L/\partial F = G\, E^T` and :math:`\partial L/\partial E = F^T G` for a product
-    :math:`FE`), a few batched products instead of autograd's per-level bookkeeping.
+    Its backward pass is :func:`_tree_backward`: a few batched products, no per-level autograd bookkeeping.
     """
 
     @staticmethod
     def forward(ctx: torch.autograd.function.FunctionCtx, factors: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        levels = [factors]
-        while levels[-1].shape[-3] > 1:
-            first, second = levels[-1].unflatten(-3, (-1, 2)).unbind(-3)
-            levels.append(second @ first)
+        levels = _tree(factors)
         ctx.save_for_backward(*levels[:-1])
         return levels[-1][..., 0, :, :]
 
     @staticmethod
     def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        grad = grad.unsqueeze(-3)
-        for level in reversed(ctx.saved_tensors):  # type: ignore[attr-defined]
-            first, second = level.unflatten(-3, (-1, 2)).unbind(-3)
-            grad = torch.stack((second.mT @ grad, grad @ first.mT), dim=-3).flatten(-4, -3)
-        return grad
+        return _tree_backward(ctx.saved_tensors, grad)  # type: ignore[attr-defined]
+
+
+class _FactorChain(torch.autograd.Function):
+    r"""Block matrices :math:`\prod_j (C_j + \cos a_j\, A_j + \sin a_j\, B_j)` from angles ``(..., blocks, n)``.
+
+    The backward pass gives :math:`\partial L/\partial a_j = \langle G_j, \cos a_j\, B_j - \sin a_j\, A_j\rangle`
+    from the factors' gradients :math:`G_j` (:func:`_tree_backward`).
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx,
+        angles: torch.Tensor,
+        c: torch.Tensor,
+        a: torch.Tensor,
+        b: torch.Tensor,
+    ) -> torch.Tensor:
+        cos, sin = torch.cos(angles)[..., None, None], torch.sin(angles)[..., None, None]
+        levels = _tree(torch.addcmul(torch.addcmul(c, cos, a), sin, b))
+        ctx.save_for_backward(cos, sin, a, b, *levels[:-1])
+        return levels[-1][..., 0, :, :]
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+        cos, sin, a, b, *levels = ctx.saved_tensors  # type: ignore[attr-defined]
+        factors = _tree_backward(levels, grad).flatten(-2)
+        along_a = torch.linalg.vecdot(factors, a.flatten(-2))
+        along_b = torch.linalg.vecdot(factors, b.flatten(-2))
+        return cos[..., 0, 0] * along_b - sin[..., 0, 0] * along_a, None, None, None
 
 
 def _bit_order(num_qubits: int, chosen: tuple[int, ...], *, top: bool = False) -> np.ndarray:
