@@ -260,8 +260,8 @@ def _tree(factors: torch.Tensor) -> list[torch.Tensor]:
     """
     levels = [factors]
     while levels[-1].shape[-3] > 1:
-        first, second = levels[-1].unflatten(-3, (-1, 2)).unbind(-3)
-        levels.append(second @ first)
+        pairs = levels[-1].reshape(-1, 2, *factors.shape[-2:])
+        levels.append(torch.bmm(pairs[:, 1], pairs[:, 0]).view(*factors.shape[:-3], -1, *factors.shape[-2:]))
     return levels
 
 
@@ -272,11 +272,11 @@ def _tree_backward(levels: Sequence[torch.Tensor], grad: torch.Tensor) -> torch.
 
     For a product :math:`FE`: :math:`\partial L/\partial F = G E^T`, :math:`\partial L/\partial E = F^T G`.
     """
-    grad = grad.unsqueeze(-3)
+    grad = grad.reshape(-1, *grad.shape[-2:])
     for level in reversed(levels):
-        first, second = level.unflatten(-3, (-1, 2)).unbind(-3)
-        grad = torch.stack((second.mT @ grad, grad @ first.mT), dim=-3).flatten(-4, -3)
-    return grad
+        pairs = level.reshape(-1, 2, *level.shape[-2:])
+        grad = torch.stack((torch.bmm(pairs[:, 1].mT, grad), torch.bmm(grad, pairs[:, 0].mT)), dim=1).flatten(0, 1)
+    return grad.view(levels[0].shape)
 
 
 class _Chain(torch.autograd.Function):
