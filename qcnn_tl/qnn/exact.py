@@ -201,7 +201,7 @@ def _folded(block: _Block) -> list[_Factor]:
 
 
 def _realify_np(m: np.ndarray) -> np.ndarray:
-    """Complex ``(..., d, d)`` to real ``(..., 2d, 2d)`` (numpy twin of :func:`_realify`)."""
+    r"""Complex ``(..., d, d)`` to real ``(..., 2d, 2d)``: :math:`\begin{pmatrix}R & -I\\ I & R\end{pmatrix}`."""
     return np.concatenate((np.concatenate((m.real, -m.imag), -1), np.concatenate((m.imag, m.real), -1)), -2)
 
 
@@ -341,11 +341,6 @@ def _bit_order(num_qubits: int, chosen: tuple[int, ...], *, top: bool = False) -
     return original
 
 
-def _realify(re: torch.Tensor, im: torch.Tensor) -> torch.Tensor:
-    r"""Real form ``(..., 2d, 2d)`` :math:`\begin{pmatrix}R & -I\\ I & R\end{pmatrix}` of :math:`R + iI`."""
-    return torch.cat((torch.cat((re, -im), -1), torch.cat((im, re), -1)), -2)
-
-
 EncodeOp = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
@@ -459,11 +454,14 @@ class _Plan:
             matrices ``tables[table]``; ``gather`` moves its qubits to the top bits of the state (from the
             layout the previous block left), ``inverse`` undoes that move.
         final: ``(gather, inverse)`` to the output layout.
+        gradient_index: Per table, the block indices of its steps in reverse order (the order in which the
+            backward pass meets them).
         workspace: Buffers for the backward pass.
     """
 
     steps: tuple[tuple[int, int, torch.Tensor, torch.Tensor], ...]
     final: tuple[torch.Tensor, torch.Tensor]
+    gradient_index: dict[int, torch.Tensor]
     workspace: _Workspace = field(default_factory=_Workspace, compare=False)
 
     @classmethod
@@ -481,7 +479,9 @@ class _Plan:
             steps.append((table, index, torch.as_tensor(gather), torch.as_tensor(np.argsort(gather))))
             current = target
         gather = np.argsort(current)[_bit_order(num_qubits, top, top=True)]
-        return cls(tuple(steps), (torch.as_tensor(gather), torch.as_tensor(np.argsort(gather))))
+        tables = {table for table, _, _ in blocks}
+        gradient_index = {t: torch.tensor([i for table, i, _ in reversed(blocks) if table == t]) for t in tables}
+        return cls(tuple(steps), (torch.as_tensor(gather), torch.as_tensor(np.argsort(gather))), gradient_index)
 
 
 def _apply_blocks(
@@ -559,10 +559,8 @@ class _ApplyBlocks(torch.autograd.Function):
                 torch.index_select(scratch, 1, inverse, out=adjoint)
         plan.workspace.give(saved)
         grad_tables = [torch.zeros_like(table) for table in tables]
-        for t, parts in enumerate(grads):
-            if parts:
-                index = torch.tensor([i for table, i, _, _ in reversed(plan.steps) if table == t])
-                grad_tables[t].index_add_(-3, index, torch.stack(parts, dim=-3))
+        for t, index in plan.gradient_index.items():
+            grad_tables[t].index_add_(-3, index, torch.stack(grads[t], dim=-3))
         return None, adjoint if ctx.needs_input_grad[1] else None, *grad_tables  # type: ignore[attr-defined]
 
 
@@ -700,16 +698,16 @@ class ExactEngine:
         placed = [(table_of[dim], idx, block.qubits) for (dim, idx), block in zip(plan, blocks, strict=True)]
         self._plan = _Plan.build(self.num_qubits, placed[:split], tail_qubits)
         sizes = [table.c.shape[0] * table.c.shape[-1] ** 2 for table in self._tables.values()]
-        self._tail_embedding = torch.as_tensor(
-            _embedding(
-                len(tail_qubits),
-                [
-                    (sum(sizes[:t]) + i * (2 * dim) ** 2, dim, tuple(position[q] for q in block.qubits))
-                    for (t, i, _), (dim, _), block in zip(placed[split:], plan[split:], blocks[split:], strict=True)
-                ],
-                sum(sizes),
-            )
+        embedding = _embedding(
+            len(tail_qubits),
+            [
+                (sum(sizes[:t]) + i * (2 * dim) ** 2, dim, tuple(position[q] for q in block.qubits))
+                for (t, i, _), (dim, _), block in zip(placed[split:], plan[split:], blocks[split:], strict=True)
+            ],
+            sum(sizes),
         )
+        self._tail_index, self._tail_shape = torch.as_tensor(embedding.flatten()), embedding.shape
+        self._zero_one = torch.tensor([0.0, 1.0], dtype=self._real)
         diag = np.real(observable.to_matrix(sparse=True).diagonal())
         original = np.zeros(1 << len(tail_qubits), dtype=int)
         for j, q in enumerate(tail_qubits):
@@ -794,11 +792,8 @@ class ExactEngine:
         lead = tuple(w.shape[:-1])
         tables = [table.matrices(w) for table in self._tables.values()]
         flat = [t.flatten(-3) for t in tables]
-        flat += [torch.tensor([0.0, 1.0], dtype=self._real).expand(*lead, 2)]
-        source = torch.cat(flat, dim=-1)
-        unitary = _Chain.apply(
-            source.index_select(-1, self._tail_embedding.flatten()).unflatten(-1, self._tail_embedding.shape)
-        )
+        source = torch.cat([*flat, self._zero_one.expand(*lead, 2)], dim=-1)
+        unitary = _Chain.apply(source.index_select(-1, self._tail_index).unflatten(-1, self._tail_shape))
         size = len(self._tail_diag) // 2
         batch = states.shape[-2]
         state = torch.stack((states.real.mT, states.imag.mT), dim=-3).to(self._real).view(-1, dim_states, batch)
