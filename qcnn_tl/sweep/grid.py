@@ -18,11 +18,12 @@ together as replicas on the exact engine), or all missing repetitions of one C2C
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
-from qcnn_tl._validate import check_settings
+from qcnn_tl._validate import SEED_LIMIT, check_seed, check_settings, is_positive_int
 from qcnn_tl.c2c.training import C2CConfig
 from qcnn_tl.circuits import ANSATZES, ENCODINGS, PAPER_MODELS, POOLINGS
 from qcnn_tl.data.tasks import parse_task
@@ -76,6 +77,14 @@ class SweepGrid:
         for head in self.c2c:
             C2CConfig(head=head)
         check_settings(self, positive_ints=("repetitions",))
+        for name, settings in (("train", self.train), ("c2c", self.c2c_train)):
+            check_seed(f"[{name}] seed", settings.seed)
+            check_seed(f"[{name}] cnn_seed", settings.cnn_seed)
+            if settings.seed + self.repetitions > SEED_LIMIT:
+                raise ValueError(
+                    f"[{name}] seed + repetitions - 1 must be below 2**63 (repetition k uses seed + k); "
+                    f"got seed {settings.seed} with {self.repetitions} repetitions"
+                )
         if self.train.engine != "exact":
             raise ValueError(
                 f"sweeps train on the exact engine; got engine {self.train.engine!r} "
@@ -171,10 +180,89 @@ class Unit:
         return f"{self.group} {self.model_name} task {self.config.task} seeds {list(self.seeds)}"
 
 
-def _section(data: dict[str, Any], name: str, allowed: tuple[str, ...], source: str) -> dict[str, Any]:
+def _kind(value: Any) -> str:
+    """What a TOML value is, in the file's own words."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "a table"
+    names = {int: "an integer", float: "a float", str: "a string", list: "an array"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _given(value: Any) -> str:
+    return f"{value!r} ({_kind(value)})"
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    """Whether a TOML value has the type of a settings field (``int``, ``float``, ``str``, ``Literal``)."""
+    if isinstance(value, bool):
+        return hint is bool
+    if hint is float:
+        return isinstance(value, int | float)
+    if get_origin(hint) is Literal:
+        return isinstance(value, str)
+    args = get_args(hint)
+    if args:  # X | None
+        return any(_matches(value, a) for a in args if a is not type(None))
+    return isinstance(value, hint)
+
+
+def _expected(hint: Any) -> str:
+    if get_origin(hint) is Literal:
+        return "a string"
+    return {int: "an integer", float: "a number", str: "a string"}.get(hint, str(hint))
+
+
+def _settings(section: dict[str, Any], cls: type[TrainConfig | C2CConfig], name: str, source: str) -> Any:
+    """Builds ``cls`` from a sweep-file section, checking each value's type against the field's first."""
+    hints = get_type_hints(cls)
+    for key, value in section.items():
+        if not _matches(value, hints[key]):
+            raise ValueError(f"{source}: [{name}] {key} must be {_expected(hints[key])}; got {_given(value)}")
+    try:
+        return cls(**section)
+    except ValueError as exc:
+        raise ValueError(f"{source}: [{name}] {exc}") from None
+
+
+def _names(value: Any, key: str) -> tuple[str, ...]:
+    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise ValueError(f"{key} must be a list of strings; got {_given(value)}")
+    repeated = sorted({v for v in value if value.count(v) > 1})
+    if repeated:
+        raise ValueError(f"{key} lists {repeated} more than once; got {value!r}")
+    return tuple(value)
+
+
+def _models(value: Any, key: str) -> tuple[tuple[str, str], ...]:
+    if value == "paper":
+        return PAPER_MODELS
+    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise ValueError(f"{key} must be \"paper\" or a list of 'ANSATZ/POOLING'; got {_given(value)}")
+    return tuple(parse_model(m) for m in _names(value, key))
+
+
+def _repetitions(value: Any, key: str) -> int:
+    if not is_positive_int(value):
+        raise ValueError(f"{key} must be a positive integer; got {_given(value)}")
+    return int(value)
+
+
+_GRID_KEYS: dict[str, Callable[[Any, str], Any]] = {
+    "models": _models,
+    "encodings": _names,
+    "tasks": _names,
+    "repetitions": _repetitions,
+    "c2c": _names,
+}
+"""The [grid] keys and how each is read into a :class:`SweepGrid` field of the same name."""
+
+
+def _section(data: dict[str, Any], name: str, allowed: Collection[str], source: str) -> dict[str, Any]:
     section = data.get(name, {})
     if not isinstance(section, dict):
-        raise ValueError(f"{source}: [{name}] must be a table")
+        raise ValueError(f"{source}: [{name}] must be a table; got {name} = {_given(section)}")
     unknown = sorted(set(section) - set(allowed))
     if unknown:
         raise ValueError(f"{source}: unknown key(s) {unknown} in [{name}]; expected some of {list(allowed)}")
@@ -184,31 +272,28 @@ def _section(data: dict[str, Any], name: str, allowed: tuple[str, ...], source: 
 def grid_from_dict(data: dict[str, Any], *, source: str = "sweep") -> SweepGrid:
     """Builds a validated grid from the sweep-file layout (see the module docstring).
 
+    Every value's type is checked before use (TOML tells integers, floats and strings apart), so a
+    mistake is one line naming ``source``, the section and key, what was expected and what was given.
+
     Raises:
-        ValueError: On unknown sections or keys, or invalid values.
+        ValueError: On unknown sections or keys, values of the wrong type, or invalid values.
     """
     unknown = sorted(set(data) - {"grid", "train", "c2c"})
     if unknown:
         raise ValueError(f"{source}: unknown section(s) {unknown}; expected [grid], [train], [c2c]")
-    grid_keys = ("models", "encodings", "tasks", "repetitions", "c2c")
-    grid = _section(data, "grid", grid_keys, source)
+    grid = _section(data, "grid", _GRID_KEYS, source)
     train_keys = tuple(f.name for f in fields(TrainConfig) if f.name not in _TRAIN_FIXED)
     c2c_keys = tuple(f.name for f in fields(C2CConfig) if f.name not in _C2C_FIXED)
-    train = TrainConfig(**_section(data, "train", train_keys, source))
-    c2c_train = C2CConfig(**_section(data, "c2c", c2c_keys, source))
-    kwargs: dict[str, Any] = {"train": train, "c2c_train": c2c_train}
-    models = grid.get("models", "paper")
-    if models == "paper":
-        kwargs["models"] = PAPER_MODELS
-    elif isinstance(models, list):
-        kwargs["models"] = tuple(parse_model(str(m)) for m in models)
-    else:
-        raise ValueError(f"{source}: models must be \"paper\" or a list of 'ANSATZ/POOLING'; got {models!r}")
-    for key in ("encodings", "tasks", "c2c"):
-        if key in grid:
-            if not isinstance(grid[key], list):
-                raise ValueError(f"{source}: {key} must be a list; got {grid[key]!r}")
-            kwargs[key] = tuple(str(v) for v in grid[key])
-    if "repetitions" in grid:
-        kwargs["repetitions"] = grid["repetitions"]
-    return SweepGrid(**kwargs)
+    kwargs: dict[str, Any] = {
+        "train": _settings(_section(data, "train", train_keys, source), TrainConfig, "train", source),
+        "c2c_train": _settings(_section(data, "c2c", c2c_keys, source), C2CConfig, "c2c", source),
+    }
+    for key, value in grid.items():
+        try:
+            kwargs[key] = _GRID_KEYS[key](value, key)
+        except ValueError as exc:
+            raise ValueError(f"{source}: [grid] {exc}") from None
+    try:
+        return SweepGrid(**kwargs)
+    except ValueError as exc:
+        raise ValueError(f"{source}: {exc}") from None

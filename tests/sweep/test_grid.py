@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from qcnn_tl.c2c.training import C2CConfig
 from qcnn_tl.circuits import PAPER_MODELS
 from qcnn_tl.sweep.grid import SweepGrid, grid_from_dict, parse_model
 
@@ -54,11 +55,41 @@ def test_units_and_result_paths():
         ({"train": {"steps": 0}}, "steps must be a positive integer"),
         ({"train": {"engine": "aer"}}, "sweeps train on the exact engine"),
         ({"extra": {}}, r"unknown section\(s\) \['extra'\]"),
+        ({"grid": 5}, r"^sweep: \[grid\] must be a table; got grid = 5 \(an integer\)$"),
+        (
+            {"grid": {"repetitions": "3"}},
+            r"^sweep: \[grid\] repetitions must be a positive integer; got '3' \(a string\)$",
+        ),
+        ({"grid": {"repetitions": True}}, r"repetitions must be a positive integer; got True \(a boolean\)"),
+        ({"grid": {"models": [1]}}, r"models must be \"paper\" or a list of 'ANSATZ/POOLING'; got \[1\]"),
+        ({"grid": {"tasks": ["0,1", 2]}}, r"tasks must be a list of strings; got \['0,1', 2\] \(an array\)"),
+        ({"grid": {"tasks": ["0,1", "0,1"]}}, r"tasks lists \['0,1'\] more than once"),
+        ({"train": {"seed": 1.5}}, r"^sweep: \[train\] seed must be an integer; got 1.5 \(a float\)$"),
+        ({"train": {"seed": "0"}}, r"^sweep: \[train\] seed must be an integer; got '0' \(a string\)$"),
+        ({"train": {"seed": True}}, r"\[train\] seed must be an integer; got True \(a boolean\)"),
+        ({"train": {"seed": -1}}, r"^sweep: \[train\] seed must be an integer in \[0, 2\*\*63\); got -1$"),
+        ({"train": {"seed": 2**63 - 5}}, r"\[train\] seed \+ repetitions - 1 must be below 2\*\*63"),
+        ({"train": {"cnn_seed": -2}}, r"\[train\] cnn_seed must be an integer in \[0, 2\*\*63\)"),
+        ({"train": {"momentum": "0.5"}}, r"^sweep: \[train\] momentum must be a number; got '0.5' \(a string\)$"),
+        ({"train": {"lr": float("inf")}}, r"^sweep: \[train\] lr must be positive and finite; got inf$"),
+        ({"train": {"loss": 1}}, r"\[train\] loss must be a string; got 1 \(an integer\)"),
+        ({"c2c": {"seed": "1"}}, r"^sweep: \[c2c\] seed must be an integer; got '1' \(a string\)$"),
+        ({"c2c": {"num_train": 0}}, r"^sweep: \[c2c\] num_train must be a positive integer; got 0$"),
     ],
 )
 def test_bad_sweep_files_are_clear_errors(data, message):
     with pytest.raises(ValueError, match=message):
         grid_from_dict(data)
+
+
+def test_integral_floats_are_still_numbers_and_seeds_stay_integers():
+    grid = grid_from_dict({"train": {"lr": 1, "momentum": 0, "seed": 3}, "grid": {"repetitions": 2}})
+    assert grid.train.lr == 1 and grid.units()[0].seeds == (3, 4)
+
+
+def test_grid_seeds_are_checked_for_api_callers_too():
+    with pytest.raises(ValueError, match=r"\[c2c\] seed must be an integer in \[0, 2\*\*63\); got 1.5"):
+        SweepGrid(c2c_train=C2CConfig(seed=1.5))  # type: ignore[arg-type]
 
 
 def test_parse_model():
