@@ -1,4 +1,4 @@
-"""Small file helpers shared by checkpoints, caches and results: atomic writes and hashing."""
+"""Small file helpers shared by checkpoints, caches, results and commands: atomic writes, output checks, hashing."""
 
 from __future__ import annotations
 
@@ -28,6 +28,47 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return target
+
+
+def check_writable(path: str | os.PathLike[str], what: str, *, folder: bool = False) -> Path:
+    """Makes sure an output can be written before any work is done: creates the folder, probes it.
+
+    Args:
+        path: A file to be written, or with ``folder=True`` a folder to write into.
+        what: The option or argument that named ``path`` (``"--out"``), for the message.
+        folder: Whether ``path`` is a folder rather than a file.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        ValueError: Naming ``what``, the path and the reason, if the folder cannot be created or written
+            into, or a file path names a folder.
+
+    >>> check_writable("/proc/qcnn_tl/out.json", "--out")
+    Traceback (most recent call last):
+    ...
+    ValueError: --out /proc/qcnn_tl/out.json: cannot create the folder /proc/qcnn_tl (No such file or directory)
+    """
+    target = Path(path)
+    directory = target if folder else target.parent
+    if not folder and target.is_dir():
+        raise ValueError(f"{what} {target}: is a folder; expected a file path")
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"{what} {target}: {directory} is a file, not a folder")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"{what} {target}: cannot create the folder {directory} ({exc.strerror})") from None
+    try:
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".qcnn_tl-write-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ValueError(f"{what} {target}: cannot write into {directory} ({exc.strerror})") from None
+    if not folder and target.exists() and not os.access(target, os.W_OK):
+        raise ValueError(f"{what} {target}: the file exists and is read-only")
     return target
 
 
