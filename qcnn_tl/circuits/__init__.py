@@ -3,10 +3,14 @@
 from qcnn_tl.circuits.ansatz import ANSATZES, Ansatz
 from qcnn_tl.circuits.encoding import (
     ENCODINGS,
+    PAPER_ENCODINGS,
     Encoding,
     amplitude_angles,
     amplitude_encoding,
+    amplitude_hybrid_encoding,
+    angle_compact_encoding,
     angle_encoding,
+    angular_hybrid_encoding,
 )
 from qcnn_tl.circuits.pooling import POOLINGS, Pooling
 from qcnn_tl.circuits.qcnn import (
@@ -23,6 +27,7 @@ from qcnn_tl.circuits.qcnn import (
 __all__ = [
     "ANSATZES",
     "ENCODINGS",
+    "PAPER_ENCODINGS",
     "PAPER_MODELS",
     "POOLINGS",
     "Ansatz",
@@ -32,7 +37,10 @@ __all__ = [
     "QCNNTemplate",
     "amplitude_angles",
     "amplitude_encoding",
+    "amplitude_hybrid_encoding",
+    "angle_compact_encoding",
     "angle_encoding",
+    "angular_hybrid_encoding",
     "build_qcnn",
     "qcnn_circuit",
     "qcnn_layout",

@@ -178,7 +178,7 @@ class QCNNTemplate:
         """Maps features ``(N, num_features)`` to input-parameter values ``(N, len(input_params))``.
 
         Raises:
-            ValueError: On the wrong width, non-finite values, or (amplitude) a zero vector.
+            ValueError: On the wrong width, non-finite values, or (amplitude families) a zero block.
         """
         array = np.asarray(features)
         width = array.shape[-1] if array.ndim else 0
@@ -202,7 +202,8 @@ def build_qcnn(
     Args:
         ansatz: Convolution ansatz name (SPEC §5).
         pooling: ``"zx"``, ``"generalized"`` or ``"none"``.
-        encoding: ``"amplitude"`` or ``"angle"``.
+        encoding: A name from :data:`~qcnn_tl.circuits.encoding.ENCODINGS` (the paper: ``"amplitude"`` or
+            ``"angle"``; the hybrid encodings need 8 qubits).
         num_qubits: A power of two ≥ 2; 8 reproduces the paper.
 
     Returns:

@@ -1,74 +1,23 @@
-r"""Data encodings as fixed-structure templates (SPEC §3).
+r"""Amplitude encoding as a fixed RY/CNOT tree (Möttönen et al., 2004).
 
-Both encodings are unitary circuits of RY rotations (and CNOTs) whose angles are ``Parameter``\ s, so a
-template is transpiled once for a device and then bound to any number of samples.
-
-*Angle* encoding puts feature :math:`x_j` on qubit :math:`j` as :math:`R_Y(x_j)`, raw.
-
-*Amplitude* encoding prepares :math:`\sum_k \tilde a_k |k\rangle` with :math:`\tilde a = a/\|a\|_2`
-(real, signs included) by a binary tree of uniformly controlled RY rotations (Möttönen et al., 2004):
-level :math:`\ell` rotates qubit :math:`\ell` conditioned on qubits :math:`0..\ell-1`, with
-:math:`2^\ell` RY gates and :math:`2^\ell` CNOTs in Gray-code order (none at level 0), i.e.
-:math:`2^n-1` angle parameters. Qubit 0 carries the most significant bit of the feature index, as in
-PennyLane's ``AmplitudeEmbedding`` (SPEC §4). :func:`amplitude_angles` maps features to those angles.
+The template prepares :math:`\sum_k \tilde a_k |k\rangle` with :math:`\tilde a = a/\|a\|_2` (real, signs
+included) by a binary tree of uniformly controlled RY rotations: level :math:`\ell` rotates the
+:math:`\ell`-th listed qubit conditioned on the ones before it, with :math:`2^\ell` RY gates and
+:math:`2^\ell` CNOTs in Gray-code order (none at level 0), i.e. :math:`2^n-1` angle parameters. The first
+listed qubit carries the most significant bit of the feature index, as in PennyLane's
+``AmplitudeEmbedding``. :func:`amplitude_angles` maps features to those angles; no ``initialize`` and no
+reset is used, so the template is unitary and transpiles once per device.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
-from qiskit.circuit import Parameter, ParameterVector, QuantumCircuit
+from qiskit.circuit import Parameter, ParameterExpression, ParameterVector, QuantumCircuit
 
-from qcnn_tl._registry import Registry
-
-
-@dataclass(frozen=True)
-class Encoding:
-    """A data encoding: a template builder and the map from features to its parameter values.
-
-    Attributes:
-        name: ``"amplitude"`` or ``"angle"``.
-        build: ``num_qubits -> (circuit, input_params)``.
-        num_features: ``num_qubits -> `` the feature width it takes.
-        input_values: ``features (N, F) -> `` parameter values ``(N, len(input_params))``.
-    """
-
-    name: str
-    build: Callable[[int], tuple[QuantumCircuit, tuple[Parameter, ...]]]
-    num_features: Callable[[int], int]
-    input_values: Callable[[np.ndarray], np.ndarray]
-
-
-def _as_feature_matrix(features: np.ndarray, width: int | None, what: str) -> np.ndarray:
-    array = np.asarray(features, dtype=np.float64)
-    if array.ndim == 1:
-        array = array[None, :]
-    if array.ndim != 2:
-        raise ValueError(f"{what} features must have shape (N, F); got {array.shape}")
-    if width is not None and array.shape[1] != width:
-        raise ValueError(f"{what} features must have shape (N, {width}); got {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{what} features contain NaN or infinite values")
-    return array
-
-
-def angle_encoding(num_qubits: int) -> tuple[QuantumCircuit, tuple[Parameter, ...]]:
-    """Angle (qubit) encoding: :math:`R_Y(x_j)` on qubit :math:`j`.
-
-    Args:
-        num_qubits: Number of qubits, equal to the number of features.
-
-    Returns:
-        The circuit and its input parameters ``x[0..n-1]``.
-    """
-    x = ParameterVector("x", num_qubits)
-    qc = QuantumCircuit(num_qubits, name="angle_encoding")
-    for qubit, param in enumerate(x):
-        qc.ry(param, qubit)
-    return qc, tuple(x)
+from qcnn_tl.circuits.encoding.base import as_feature_matrix
 
 
 def _gray_flip_bit(i: int, size: int) -> int:
@@ -78,7 +27,7 @@ def _gray_flip_bit(i: int, size: int) -> int:
 
 
 def _control_of_bit(bit: int, level: int) -> int:
-    """Control qubit holding bit ``bit`` (LSB = 0) of a level-``level`` prefix; qubit 0 is the MSB."""
+    """Position of the control holding bit ``bit`` (LSB = 0) of a level-``level`` prefix; position 0 is the MSB."""
     return level - 1 - bit
 
 
@@ -101,6 +50,32 @@ def _uniform_ry_inverse(level: int) -> np.ndarray:
     return signs.T / size
 
 
+def append_amplitude_tree(
+    circuit: QuantumCircuit, angles: Sequence[ParameterExpression | float], qubits: Sequence[int]
+) -> None:
+    """Appends the Möttönen RY/CNOT tree on ``qubits`` (``qubits[0]`` holds the most significant bit).
+
+    Args:
+        circuit: The circuit to extend.
+        angles: :math:`2^m - 1` angles for :math:`m` = ``len(qubits)``, as :func:`amplitude_angles` gives them.
+        qubits: The qubits of the tree, most significant first.
+
+    Raises:
+        ValueError: If ``angles`` does not hold :math:`2^m - 1` entries.
+    """
+    expected = (1 << len(qubits)) - 1
+    if len(angles) != expected:
+        raise ValueError(f"an amplitude tree on {len(qubits)} qubits needs {expected} angles; got {len(angles)}")
+    offset = 0
+    for level, qubit in enumerate(qubits):
+        size = 1 << level
+        for i in range(size):
+            circuit.ry(angles[offset + i], qubit)
+            if level:
+                circuit.cx(qubits[_control_of_bit(_gray_flip_bit(i, size), level)], qubit)
+        offset += size
+
+
 def amplitude_encoding(num_qubits: int) -> tuple[QuantumCircuit, tuple[Parameter, ...]]:
     """Amplitude encoding of :math:`2^n` real features as a fixed RY/CNOT tree.
 
@@ -112,14 +87,7 @@ def amplitude_encoding(num_qubits: int) -> tuple[QuantumCircuit, tuple[Parameter
     """
     x = ParameterVector("x", (1 << num_qubits) - 1)
     qc = QuantumCircuit(num_qubits, name="amplitude_encoding")
-    offset = 0
-    for level in range(num_qubits):
-        size = 1 << level
-        for i in range(size):
-            qc.ry(x[offset + i], level)
-            if level:
-                qc.cx(_control_of_bit(_gray_flip_bit(i, size), level), level)
-        offset += size
+    append_amplitude_tree(qc, list(x), range(num_qubits))
     return qc, tuple(x)
 
 
@@ -140,9 +108,9 @@ def amplitude_angles(features: np.ndarray) -> np.ndarray:
         ValueError: If the width is not a power of two (≥ 2), an entry is not finite, or a row is zero.
 
     >>> amplitude_angles(np.array([0.0, 0.0, 0.0, -1.0])).round(4)
-    array([[ 3.1416,  0.    , -3.1416]])
+    array([[ 3.1416, -1.5708,  1.5708]])
     """
-    a = _as_feature_matrix(features, None, "amplitude")
+    a = as_feature_matrix(features, None, "amplitude")
     width = a.shape[1]
     num_qubits = width.bit_length() - 1
     if width < 2 or width != 1 << num_qubits:
@@ -161,25 +129,3 @@ def amplitude_angles(features: np.ndarray) -> np.ndarray:
             alpha = 2 * np.arctan2(r[..., 1], r[..., 0])
         angles.append(alpha @ _uniform_ry_inverse(level).T)
     return np.concatenate(angles, axis=1)
-
-
-def angle_values(features: np.ndarray) -> np.ndarray:
-    """Parameter values of :func:`angle_encoding`: the features themselves, checked.
-
-    Raises:
-        ValueError: If ``features`` is not 2-D or holds NaN/inf.
-    """
-    return _as_feature_matrix(features, None, "angle")
-
-
-ENCODINGS: Registry[Encoding] = Registry(
-    "encoding",
-    (
-        (
-            "amplitude",
-            Encoding("amplitude", amplitude_encoding, lambda n: 1 << n, amplitude_angles),
-        ),
-        ("angle", Encoding("angle", angle_encoding, lambda n: n, angle_values)),
-    ),
-)
-"""The encodings of SPEC §3."""
