@@ -12,6 +12,8 @@ from typing import Any, BinaryIO
 
 import torch
 
+from qcnn_tl.errors import QcnnTlError
+
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> Path:
     """Writes a file through ``write(handle)`` into a temporary file, then renames it into place.
@@ -76,6 +78,39 @@ def write_json(path: str | os.PathLike[str], data: Any) -> Path:
     """Atomically writes ``data`` as indented JSON."""
     text = json.dumps(data, indent=2, sort_keys=False) + "\n"
     return atomic_write(path, lambda h: h.write(text.encode()))
+
+
+def read_json_object(path: str | os.PathLike[str], what: str) -> dict[str, Any]:
+    """Reads a JSON file that must hold an object (a run result, a sweep description).
+
+    Args:
+        path: The file.
+        what: What the file should be (``"a run result"``), for the message.
+
+    Raises:
+        QcnnTlError: Naming the file, what it should be and what it holds instead (nothing, invalid
+            JSON, another JSON type), or why it cannot be read.
+    """
+    try:
+        text = Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QcnnTlError(f"{path}: cannot read {what} ({exc})") from None
+    if not text.strip():
+        raise QcnnTlError(f"{path} should hold {what} (a JSON object); it is empty")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise QcnnTlError(f"{path} should hold {what}; it is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise QcnnTlError(f"{path} should hold {what} (a JSON object); it holds a JSON {_json_kind(data)}")
+    return data
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    kinds = {list: "array", str: "string", int: "number", float: "number", type(None): "null"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def tensor_digest(*tensors: torch.Tensor) -> str:

@@ -7,7 +7,8 @@ import stat
 import pytest
 
 import qcnn_tl._io
-from qcnn_tl._io import check_writable
+from qcnn_tl._io import check_writable, read_json_object
+from qcnn_tl.errors import QcnnTlError
 
 
 class TestCheckWritable:
@@ -50,3 +51,31 @@ class TestCheckWritable:
 
     def test_doctest(self):
         assert doctest.testmod(qcnn_tl._io).failed == 0
+
+
+class TestReadJsonObject:
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            ("", r"x\.json should hold a run result \(a JSON object\); it is empty$"),
+            ("  \n", r"it is empty$"),
+            ("[1, 2]", r"x\.json should hold a run result \(a JSON object\); it holds a JSON array$"),
+            ("3", r"it holds a JSON number$"),
+            ("{", r"x\.json should hold a run result; it is not valid JSON \(Expecting"),
+        ],
+    )
+    def test_not_an_object(self, tmp_path, text, message):
+        (tmp_path / "x.json").write_text(text)
+        with pytest.raises(QcnnTlError, match=message):
+            read_json_object(tmp_path / "x.json", "a run result")
+
+    def test_missing_or_unreadable(self, tmp_path):
+        with pytest.raises(QcnnTlError, match=r"y\.json: cannot read a run result \(.*No such file"):
+            read_json_object(tmp_path / "y.json", "a run result")
+        (tmp_path / "b.json").write_bytes(b"\xff\xfe")
+        with pytest.raises(QcnnTlError, match=r"b\.json: cannot read a run result"):
+            read_json_object(tmp_path / "b.json", "a run result")
+
+    def test_object(self, tmp_path):
+        (tmp_path / "x.json").write_text('{"a": 1}')
+        assert read_json_object(tmp_path / "x.json", "a run result") == {"a": 1}

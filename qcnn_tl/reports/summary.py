@@ -10,7 +10,6 @@ over repetitions (the larger of the two standard deviations)?
 from __future__ import annotations
 
 import csv
-import json
 import os
 import statistics
 from collections import defaultdict
@@ -20,9 +19,11 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from qcnn_tl._io import check_writable, read_json_object
 from qcnn_tl.circuits import ANSATZES, POOLINGS
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.reports.paper import PAPER_C2C
+from qcnn_tl.sweep.grid import grid_from_dict
 
 _CSV_COLUMNS = (
     *("group", "model", "ansatz_or_head", "pooling", "task", "num_weights", "n"),
@@ -122,27 +123,76 @@ def _record_key(result: dict[str, Any]) -> tuple[str, tuple[str, str], str]:
     return config["encoding"], (config["ansatz"], config["pooling"]), config["task"]
 
 
-def load_cells(sweep_dir: str | os.PathLike[str]) -> list[Cell]:
-    """Reads every ``runs/**/seed*.json`` of a sweep into cells, in the paper's order.
+@dataclass(frozen=True)
+class SweepResults:
+    """The runs of a sweep folder that a summary counts.
+
+    Attributes:
+        cells: The counted runs, one cell per model, encoding and task, in the paper's order.
+        ignored: Result files under ``runs/`` that are not runs of the sweep's configuration (``sweep.json``),
+            e.g. repetitions left over from an earlier sweep with more of them, as ``(path, reason)``.
+        missing: Runs of the sweep's grid that have no result yet.
+        has_grid: Whether the folder holds ``sweep.json`` (without it, every result file counts).
+    """
+
+    cells: list[Cell]
+    ignored: tuple[tuple[Path, str], ...] = ()
+    missing: int = 0
+    has_grid: bool = True
+
+
+def _expected_runs(root: Path) -> dict[Path, dict[str, Any]] | None:
+    """Result path → the config it must record, for every run of ``root/sweep.json`` (None without one)."""
+    description = root / "sweep.json"
+    if not description.exists():
+        return None
+    grid = grid_from_dict(read_json_object(description, "a sweep description"), source=str(description))
+    return {root / u.result_path(seed): u.config_for(seed) for u in grid.units() for seed in u.seeds}
+
+
+def load_results(sweep_dir: str | os.PathLike[str]) -> SweepResults:
+    """Reads exactly the runs of a sweep's configuration into cells.
+
+    The configuration is the folder's ``sweep.json``, which each ``qcnn-tl sweep`` rewrites: a result file
+    counts only if it is one of that grid's runs and records that run's configuration. Any other
+    ``runs/**/seed*.json`` is listed in :attr:`SweepResults.ignored`. A folder without ``sweep.json``
+    (results gathered by hand) counts every result file.
 
     Raises:
-        QcnnTlError: If the folder holds no results or an unreadable one.
+        QcnnTlError: If the folder holds no results to count, or a counted file is not a run result.
+        ValueError: If ``sweep.json`` is not a valid sweep description.
     """
-    files = sorted(Path(sweep_dir).glob("runs/**/seed*.json"))
-    if not files:
-        raise QcnnTlError(f"{sweep_dir} holds no sweep results (runs/**/seed*.json)")
+    root = Path(sweep_dir)
+    files = sorted(root.glob("runs/**/seed*.json"))
+    expected = _expected_runs(root)
+    ignored: list[tuple[Path, str]] = []
+    counted: list[tuple[Path, dict[str, Any]]] = []
+    for file in files:
+        if expected is not None and file not in expected:
+            ignored.append((file, "not a run of the grid in sweep.json"))
+            continue
+        result = read_json_object(file, "a run result")
+        if expected is not None and result.get("config") != expected[file]:
+            ignored.append((file, "records another configuration than sweep.json"))
+            continue
+        counted.append((file, result))
+    if not counted:
+        raise QcnnTlError(
+            f"{sweep_dir} holds no sweep results (runs/**/seed*.json)"
+            + (f"; {len(ignored)} result files are not runs of its sweep.json" if ignored else "")
+        )
     accuracies: dict[tuple[str, tuple[str, str], str], list[float]] = defaultdict(list)
     weights: dict[tuple[str, tuple[str, str], str], int] = {}
-    for file in files:
+    for file, result in counted:
         try:
-            result = json.loads(file.read_text())
             key = _record_key(result)
             accuracies[key].append(float(result["test_accuracy"]))
             weights[key] = int(result["model"]["num_weights"])
-        except (ValueError, KeyError) as exc:
-            raise QcnnTlError(f"{file} is not a sweep result: {exc}") from None
-    cells = [Cell(g, m, t, weights[(g, m, t)], tuple(a)) for (g, m, t), a in accuracies.items()]
-    return sorted(cells, key=_order)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise QcnnTlError(f"{file} is not a sweep result: {type(exc).__name__}: {exc}") from None
+    cells = sorted((Cell(g, m, t, weights[(g, m, t)], tuple(a)) for (g, m, t), a in accuracies.items()), key=_order)
+    missing = 0 if expected is None else len(expected) - len(counted)
+    return SweepResults(cells, tuple(ignored), missing, has_grid=expected is not None)
 
 
 def _order(cell: Cell) -> tuple[Any, ...]:
@@ -288,24 +338,49 @@ def plot(cells: list[Cell], group: str, path: str | os.PathLike[str]) -> Path:
     return out
 
 
+def notes(results: SweepResults, root: str | os.PathLike[str], *, shown: int = 5) -> str:
+    """Markdown lines on what the summary leaves out: runs not yet done, result files not counted."""
+    lines = []
+    if not results.has_grid:
+        lines.append("No sweep.json in the folder: every result file under runs/ is counted.")
+    if results.missing:
+        lines.append(f"{results.missing} runs of the sweep's grid have no result yet (an unfinished sweep).")
+    if results.ignored:
+        lines.append(
+            f"{len(results.ignored)} result files are not counted, as they are not runs of the sweep's "
+            "configuration (sweep.json):"
+        )
+        lines += [f"- {path.relative_to(root)}: {reason}" for path, reason in results.ignored[:shown]]
+        if len(results.ignored) > shown:
+            lines.append(f"- and {len(results.ignored) - shown} more")
+    return "\n".join(lines) + "\n" if lines else ""
+
+
 def summarize(sweep_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Writes ``summary.md``, ``summary.csv`` and one ``summary_<encoding>.png`` per encoding.
+
+    Only the runs of the sweep's configuration count (see :func:`load_results`); the Markdown ends with a
+    note on runs not done yet and result files not counted.
 
     Args:
         sweep_dir: The sweep folder.
         out_dir: Where to write (default: ``sweep_dir``).
 
     Returns:
-        ``{"markdown": text, "files": [paths], "verdicts": [...]}``.
+        ``{"markdown": text, "files": [paths], "verdicts": [...], "ignored": [paths], "missing": count}``.
 
     Raises:
-        QcnnTlError: If the folder holds no results.
+        QcnnTlError: If the folder holds no results, or a counted file is not a run result.
+        ValueError: If ``sweep.json`` is not a valid sweep description, or ``out_dir`` cannot be written.
     """
-    cells = load_cells(sweep_dir)
-    out = Path(out_dir or sweep_dir)
+    results = load_results(sweep_dir)
+    cells = results.cells
+    out = check_writable(out_dir or sweep_dir, "summary folder", folder=True)
     text = markdown(cells)
+    note = notes(results, sweep_dir)
+    if note:
+        text = f"{text}\n{note}" if text.endswith("\n") else f"{text}\n\n{note}"
     md = out / "summary.md"
-    md.parent.mkdir(parents=True, exist_ok=True)
     md.write_text(text)
     files = [md, write_csv(cells, out / "summary.csv")]
     for group in dict.fromkeys(c.group for c in cells if c.group != "c2c"):
@@ -321,4 +396,10 @@ def summarize(sweep_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str]
         }
         for v in verdicts(cells)
     ]
-    return {"markdown": text, "files": [str(f) for f in files], "verdicts": found}
+    return {
+        "markdown": text,
+        "files": [str(f) for f in files],
+        "verdicts": found,
+        "ignored": [str(path) for path, _ in results.ignored],
+        "missing": results.missing,
+    }

@@ -7,7 +7,8 @@ import pytest
 
 from qcnn_tl._io import write_json
 from qcnn_tl.errors import QcnnTlError
-from qcnn_tl.reports.summary import load_cells, summarize, verdicts
+from qcnn_tl.reports.summary import load_results, summarize, verdicts
+from qcnn_tl.sweep.grid import SweepGrid
 
 
 def _write(root, group, task, model, seed, accuracy, weights):
@@ -41,7 +42,9 @@ def sweep(tmp_path):
 
 
 def test_cells_in_paper_order_with_mean_and_sample_std(sweep):
-    cells = load_cells(sweep)
+    results = load_results(sweep)
+    assert (results.ignored, results.missing, results.has_grid) == ((), 0, False)
+    cells = results.cells
     assert [c.label for c in cells][:3] == ["Con_Z / ZX", "U_SU4 / ZX", "U_SU4 / ZX"]
     su4 = next(c for c in cells if c.model == ("U_SU4", "zx") and c.task == "0,1")
     assert su4.mean == pytest.approx(0.985) and su4.std == pytest.approx(statistics.stdev([0.99, 0.98, 0.985]))
@@ -50,7 +53,7 @@ def test_cells_in_paper_order_with_mean_and_sample_std(sweep):
 
 
 def test_headline_verdicts(sweep):
-    found = {v.task: v for v in verdicts(load_cells(sweep))}
+    found = {v.task: v for v in verdicts(load_results(sweep).cells)}
     clear = found["0,1"]
     assert clear.best.model == ("U_SU4", "zx")
     assert clear.strongest_c2c.model[0] == "1d"
@@ -77,3 +80,70 @@ def test_summarize_writes_markdown_csv_and_png(sweep):
 def test_empty_folder_is_a_clear_error(tmp_path):
     with pytest.raises(QcnnTlError, match="holds no sweep results"):
         summarize(tmp_path)
+
+
+def test_empty_or_list_result_files_are_named(sweep):
+    bad = sweep / "runs/c2c/0-1/C2C_1D/seed1.json"
+    bad.write_text("[]")
+    with pytest.raises(QcnnTlError, match=r"C2C_1D/seed1\.json should hold a run result \(a JSON object\); it holds"):
+        summarize(sweep)
+    bad.write_text("")
+    with pytest.raises(QcnnTlError, match=r"C2C_1D/seed1\.json should hold a run result .*; it is empty"):
+        summarize(sweep)
+    bad.write_text('{"config": 3}')
+    with pytest.raises(QcnnTlError, match=r"C2C_1D/seed1\.json is not a sweep result: TypeError"):
+        summarize(sweep)
+
+
+class TestOnlyTheSweepsRunsCount:
+    """``sweep.json`` decides which result files count: leftovers of an earlier, larger sweep do not."""
+
+    GRID = SweepGrid(models=(("U_SU4", "zx"),), encodings=("angle",), tasks=("0,1",), repetitions=2, c2c=("1d",))
+
+    @pytest.fixture
+    def folder(self, tmp_path):
+        for unit in SweepGrid(**{**self.GRID.__dict__, "repetitions": 3}).units():
+            for seed in unit.seeds:
+                result = {"config": unit.config_for(seed), "model": {"num_weights": 63}, "test_accuracy": seed / 10}
+                write_json(tmp_path / unit.result_path(seed), result)
+        write_json(tmp_path / "sweep.json", self.GRID.to_dict())
+        return tmp_path
+
+    def test_leftover_repetitions_are_ignored_and_named(self, folder):
+        results = load_results(folder)
+        assert [c.n for c in results.cells] == [2, 2] and results.missing == 0
+        assert sorted(p.name for p, _ in results.ignored) == ["seed2.json", "seed2.json"]
+        summary = summarize(folder)
+        assert len(summary["ignored"]) == 2
+        assert "2 result files are not counted" in summary["markdown"]
+        assert "runs/angle/0-1/U_SU4_zx/seed2.json: not a run of the grid in sweep.json" in summary["markdown"]
+        assert "(n=2)" in summary["markdown"] and "(n=3)" not in summary["markdown"]
+
+    def test_a_file_of_another_configuration_is_ignored(self, folder):
+        path = folder / "runs/angle/0-1/U_SU4_zx/seed1.json"
+        write_json(path, {"config": {"seed": 1}, "model": {"num_weights": 63}, "test_accuracy": 1.0})
+        results = load_results(folder)
+        assert (path, "records another configuration than sweep.json") in results.ignored
+        assert results.missing == 1
+        assert "1 runs of the sweep's grid have no result yet" in summarize(folder)["markdown"]
+
+    def test_a_bad_sweep_json_is_named(self, folder):
+        (folder / "sweep.json").write_text("[]")
+        with pytest.raises(QcnnTlError, match=r"sweep\.json should hold a sweep description"):
+            summarize(folder)
+        write_json(folder / "sweep.json", {"grid": {"repetitions": 0}})
+        with pytest.raises(ValueError, match=r"sweep\.json: \[grid\] repetitions must be a positive integer"):
+            summarize(folder)
+
+    def test_only_leftovers_is_a_clear_error(self, folder):
+        write_json(folder / "sweep.json", {**self.GRID.to_dict(), "train": {"steps": 7}, "c2c": {"epochs": 2}})
+        with pytest.raises(QcnnTlError, match=r"holds no sweep results .*; 6 result files are not runs of its sweep"):
+            summarize(folder)
+
+
+def test_unwritable_out_is_named_before_any_work(sweep):
+    (sweep / "file").write_text("")
+    with pytest.raises(
+        ValueError, match=r"^summary folder .*file/sub: cannot create the folder .*file/sub \(Not a directory\)$"
+    ):
+        summarize(sweep, sweep / "file" / "sub")
