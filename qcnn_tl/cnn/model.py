@@ -1,9 +1,11 @@
-"""The classical CNN of SPEC §1, pre-trained on Fashion-MNIST and then frozen."""
+"""The classical CNN, pre-trained on Fashion-MNIST and then frozen; its feature width is that of the encoding."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+from qcnn_tl._validate import is_positive_int
 
 
 class FeatureCNN(nn.Module):
@@ -13,7 +15,8 @@ class FeatureCNN(nn.Module):
     ``eps=1e-3`` and momentum 0.99 (torch ``momentum=0.01``).
 
     Args:
-        num_features: Width ``F`` of the feature layer: 256 (amplitude encoding) or 8 (angle).
+        num_features: Width ``F`` of the feature layer: any positive width, the one the QCNN's encoding takes
+            (``ENCODINGS[name].num_features(8)``: 256 amplitude, 8 angle, 12 to 32 for the others).
 
     Raises:
         ValueError: If ``num_features`` is not a positive integer.
@@ -21,7 +24,7 @@ class FeatureCNN(nn.Module):
 
     def __init__(self, num_features: int = 256) -> None:
         super().__init__()
-        if not isinstance(num_features, int) or num_features < 1:
+        if not is_positive_int(num_features):
             raise ValueError(f"num_features must be a positive integer; got {num_features!r}")
         self.num_features = num_features
         self.trunk = nn.Sequential(

@@ -22,7 +22,8 @@ class PretrainConfig:
     """Settings of CNN pre-training.
 
     Attributes:
-        num_features: Feature width ``F`` (256 amplitude, 8 angle).
+        num_features: Feature width ``F``: what the encoding takes (256 amplitude, 8 angle, 12 to 32 for the
+            other encodings); each width is a separate cached checkpoint.
         epochs: Training epochs (paper: 5).
         batch_size: Mini-batch size (Keras default 32).
         lr: Adam learning rate (Keras default 1e-3).

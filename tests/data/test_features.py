@@ -40,3 +40,27 @@ def test_features_match_direct_extraction(small_cnn, data_dir, tmp_path):
     with torch.no_grad():
         direct = small_cnn.model.eval().features(images[:7])
     torch.testing.assert_close(feats[:7], direct)
+
+
+def test_features_of_other_widths_are_cached_apart(data_dir, tmp_path, monkeypatch):
+    """Each CNN width (one per encoding family) keys its own feature files (first 500 images, for speed)."""
+    from qcnn_tl.cnn.checkpoint import save_checkpoint
+    from qcnn_tl.cnn.model import FeatureCNN
+
+    original = features_module.load_images
+
+    def first_images(*args, **kwargs):
+        images, labels = original(*args, **kwargs)
+        return images[:500], labels[:500]
+
+    monkeypatch.setattr(features_module, "load_images", first_images)
+    torch.manual_seed(0)
+    checkpoints = [save_checkpoint(tmp_path / f"F{w}.pt", FeatureCNN(w)) for w in (12, 30)]
+    paths = set()
+    for checkpoint in checkpoints:
+        features, labels = cached_features(checkpoint, "mnist", "test", data_dir=data_dir, cache_dir=tmp_path)
+        assert features.shape == (500, checkpoint.model.num_features) and len(labels) == 500
+        again, _ = cached_features(checkpoint, "mnist", "test", data_dir=data_dir, cache_dir=tmp_path)
+        assert torch.equal(again, features)
+        paths.add(feature_cache_path(checkpoint, "mnist", "test", tmp_path))
+    assert len(paths) == 2 and all(p.is_file() for p in paths)
