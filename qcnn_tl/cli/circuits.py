@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from qcnn_tl.circuits import ENCODINGS, PAPER_ENCODINGS
 from qcnn_tl.circuits.export import export_templates
 from qcnn_tl.reports.circuit_table import circuit_table
 from qcnn_tl.reports.drawing import draw_template
@@ -13,15 +14,26 @@ from qcnn_tl.reports.drawing import draw_template
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Registers the subcommand."""
     p = subparsers.add_parser("circuits", help="weight counts, depth and gate counts of every (ansatz, pooling)")
-    p.add_argument("--encoding", default="amplitude", choices=("amplitude", "angle"))
+    names = ", ".join(ENCODINGS)
+    p.add_argument("--encoding", default="amplitude", choices=list(ENCODINGS), metavar="ENCODING", help=names)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     export = actions.add_parser("export", help="write every template as QPY and OpenQASM 3")
     export.add_argument("directory", nargs="?", default="circuits")
+    export.add_argument(
+        "--encodings",
+        nargs="+",
+        default=list(PAPER_ENCODINGS),
+        choices=list(ENCODINGS),
+        metavar="ENCODING",
+        help="encodings to export (default: the paper's amplitude and angle, the files under circuits/)",
+    )
     draw = actions.add_parser("draw", help="save a matplotlib drawing of a template or one level")
     draw.add_argument("ansatz")
     draw.add_argument("--pooling", default="zx")
-    draw.add_argument("--template-encoding", dest="draw_encoding", default="angle", choices=("amplitude", "angle"))
+    draw.add_argument(
+        "--template-encoding", dest="draw_encoding", default="angle", choices=list(ENCODINGS), metavar="ENCODING"
+    )
     draw.add_argument("--level", type=int, help="draw only this level (1-based), without the encoding")
     draw.add_argument("--out", help="PNG path (default: <ansatz>_<pooling>[_level<k>].png)")
     p.set_defaults(func=command)
@@ -30,7 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def command(args: argparse.Namespace) -> int:
     """Runs the subcommand."""
     if args.action == "export":
-        written = export_templates(args.directory)
+        written = export_templates(args.directory, args.encodings)
         print(f"wrote {len(written)} files to {args.directory}/")
         return 0
     if args.action == "draw":

@@ -14,7 +14,12 @@ from qcnn_tl.data.datasets import default_cache_dir
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Registers the subcommand."""
     p = subparsers.add_parser("pretrain", help="pre-train the Fashion-MNIST CNN (SPEC §1)")
-    p.add_argument("--features", type=int, default=256, help="feature width F: 256 (amplitude) or 8 (angle)")
+    p.add_argument(
+        "--features",
+        type=int,
+        default=256,
+        help="feature width F: the encoding's (256 amplitude, 8 angle, 12-32 others)",
+    )
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--train-subset", type=int, help="use only the first N training images")

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from qcnn_tl.backends.targets import fake_backends
-from qcnn_tl.circuits import PAPER_MODELS
+from qcnn_tl.circuits import ENCODINGS, PAPER_ENCODINGS, PAPER_MODELS
 from qcnn_tl.reports.transpile_report import DEFAULT_DEVICES, encoding_cost, plot_report, transpile_report, write_csv
 
 
@@ -16,7 +16,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", nargs="+", default=list(DEFAULT_DEVICES), help="fake devices (fake_brisbane ...)")
     p.add_argument("--ansatz", nargs="+", help="only these ansatzes (default: every paper model)")
     p.add_argument("--pooling", nargs="+", help="only these poolings")
-    p.add_argument("--encoding", nargs="+", default=["amplitude", "angle"])
+    p.add_argument(
+        "--encoding",
+        nargs="+",
+        default=list(PAPER_ENCODINGS),
+        choices=list(ENCODINGS),
+        metavar="ENCODING",
+        help=f"encodings (default: amplitude angle); any of {', '.join(ENCODINGS)}",
+    )
     p.add_argument("--optimization-level", nargs="+", type=int, default=[1])
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--json", action="store_true", help="print the rows as JSON")

@@ -98,25 +98,21 @@ def transpile_report(
 
 
 def encoding_cost(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """Plain sentences: mean two-qubit gates and depth of amplitude vs angle encoding per device."""
+    """Plain sentences: mean two-qubit gates, depth and estimated fidelity of each encoding per device."""
     lines = []
     for device in dict.fromkeys(r["backend"] for r in rows):
-        stats = {}
-        for encoding in ("amplitude", "angle"):
+        for encoding in dict.fromkeys(r["encoding"] for r in rows):
             sel = [r for r in rows if r["backend"] == device and r["encoding"] == encoding]
             if sel:
-                stats[encoding] = (
-                    sum(r["two_qubit_gates"] for r in sel) / len(sel),
-                    sum(r["depth"] for r in sel) / len(sel),
-                    sum(r["estimated_fidelity"] for r in sel) / len(sel),
+                gates, depth, fidelity = (sum(r[k] for r in sel) / len(sel) for k in _COST_KEYS)
+                lines.append(
+                    f"{device}: {encoding} encoding averages {gates:.0f} two-qubit gates and depth {depth:.0f} "
+                    f"(estimated fidelity {fidelity:.2g})"
                 )
-        if len(stats) == 2:
-            (ga, da, fa), (gb, db, fb) = stats["amplitude"], stats["angle"]
-            lines.append(
-                f"{device}: amplitude encoding averages {ga:.0f} two-qubit gates and depth {da:.0f} "
-                f"(estimated fidelity {fa:.2g}) against {gb:.0f} and {db:.0f} (fidelity {fb:.2g}) for angle encoding"
-            )
     return lines
+
+
+_COST_KEYS = ("two_qubit_gates", "depth", "estimated_fidelity")
 
 
 def write_csv(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path:

@@ -21,7 +21,8 @@ class TrainConfig:
     Attributes:
         ansatz: Convolution ansatz (SPEC §5).
         pooling: ``"zx"``, ``"generalized"`` or ``"none"``.
-        encoding: ``"amplitude"`` (CNN with F = 256) or ``"angle"`` (F = 8).
+        encoding: A name from :data:`~qcnn_tl.circuits.ENCODINGS`; the CNN's width ``F`` is the encoding's
+            (256 amplitude, 8 angle, 12 to 32 for the others).
         task: ``"0,1"``-style pair, ``"odd-even"`` or ``"gt4"``.
         engine: ``"exact"`` (torch statevector) or ``"aer"`` (EstimatorQNN on Aer, exact mode).
         steps: Optimiser steps (paper: 200).
