@@ -40,11 +40,14 @@ class BinaryTask:
         return index, pos[index].to(torch.int64)
 
 
+_DIGITS = "0123456789"
+
+
 def parse_task(name: str) -> BinaryTask:
     """Parses a task name.
 
     Args:
-        name: ``"a,b"`` for two distinct digits, ``"odd-even"`` or ``"gt4"``.
+        name: ``"a,b"`` for two distinct ASCII digits 0–9, ``"odd-even"`` or ``"gt4"``.
 
     Returns:
         The task.
@@ -59,9 +62,12 @@ def parse_task(name: str) -> BinaryTask:
         return BinaryTask(name, (1, 3, 5, 7, 9), (0, 2, 4, 6, 8))
     if name == "gt4":
         return BinaryTask(name, (5, 6, 7, 8, 9), (0, 1, 2, 3, 4))
-    parts = name.split(",")
-    if len(parts) == 2 and all(p.strip().isdigit() and len(p.strip()) == 1 for p in parts):
+    parts = [p.strip() for p in name.split(",")] if isinstance(name, str) else []
+    if len(parts) == 2 and all(len(p) == 1 and p in _DIGITS for p in parts):
         first, second = (int(p) for p in parts)
         if first != second:
             return BinaryTask(f"{first},{second}", (first,), (second,))
-    raise ValueError(f"unknown task {name!r}; expected two distinct digits 'a,b' (e.g. '0,1'), 'odd-even' or 'gt4'")
+    raise ValueError(
+        f"unknown task {name!r}; expected two distinct digits 'a,b' written with ASCII 0-9 (e.g. '0,1'), "
+        "'odd-even' or 'gt4'"
+    )

@@ -31,10 +31,14 @@ def test_odd_even_and_gt4():
     assert parse_task("gt4").select(digits)[1].tolist() == [0] * 5 + [1] * 5
 
 
-@pytest.mark.parametrize("bad", ["0", "0,0", "0,1,2", "a,b", "10,1", "odd"])
+@pytest.mark.parametrize("bad", ["0", "0,0", "0,1,2", "a,b", "10,1", "odd", "²,3", "٣,1", "1,", ",1", "01,2", 5])
 def test_bad_task_names(bad):
-    with pytest.raises(ValueError, match="expected two distinct digits"):
+    with pytest.raises(ValueError, match=r"expected two distinct digits 'a,b' written with ASCII 0-9"):
         parse_task(bad)
+
+
+def test_spaces_around_digits_are_allowed():
+    assert parse_task(" 2, 3").name == "2,3"
 
 
 def test_empty_task_is_an_error():
