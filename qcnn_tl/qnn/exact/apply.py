@@ -119,6 +119,6 @@ class ApplyBlocks(torch.autograd.Function):
                 torch.index_select(scratch, 1, inverse, out=adjoint)
         plan.workspace.give(saved)
         grad_tables = [torch.zeros_like(table) for table in tables]
-        for t, index in plan.gradient_index.items():
-            grad_tables[t].index_add_(-3, index, torch.stack(grads[t], dim=-3))
+        for t, order in plan.gradient_index.items():
+            grad_tables[t].index_add_(-3, order, torch.stack(grads[t], dim=-3))
         return None, adjoint if ctx.needs_input_grad[1] else None, *grad_tables  # type: ignore[attr-defined]

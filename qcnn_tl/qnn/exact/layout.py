@@ -60,7 +60,7 @@ def embedding(num_qubits: int, blocks: Sequence[tuple[int, int, tuple[int, ...]]
     out[:, np.arange(2 * size), np.arange(2 * size)] = zero + 1
     k = np.arange(size)
     for n, (start, dim, qubits) in enumerate(blocks):
-        local = sum(((k >> q) & 1) << j for j, q in enumerate(qubits))
+        local = sum((((k >> q) & 1) << j for j, q in enumerate(qubits)), np.zeros_like(k))
         rest = k & ~sum(1 << q for q in qubits)
         same = rest[:, None] == rest[None, :]
         for ri in (0, 1):
