@@ -6,6 +6,7 @@ The root comes from ``--data-dir``, else the ``QCNN_TL_DATA`` environment variab
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Literal
@@ -53,21 +54,57 @@ def load_images(
 
     Raises:
         ValueError: On an unknown ``name`` or ``split``.
-        QcnnTlError: If the files are missing and ``download`` is false.
+        QcnnTlError: If the files are missing and ``download`` is false (naming the missing files), a file
+            is truncated or corrupt (naming it), or torchvision cannot read them.
     """
     if name not in _CLASSES:
         raise ValueError(f"unknown dataset {name!r}; expected one of: {', '.join(_CLASSES)}")
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
+    cls = _CLASSES[name]
     root = resolve_data_dir(data_dir)
+    raw = root / cls.__name__ / "raw"
+    if not download:
+        missing = [f for f in _raw_files(cls) if not (raw / f).is_file()]
+        if missing:
+            raise QcnnTlError(
+                f"{cls.__name__} {split} data not found under {root} (missing in {raw}: {', '.join(missing)}). "
+                f"Pass --data-dir (or set {DATA_ENV}) to a folder in torchvision's layout, "
+                "or add --download to fetch it."
+            )
+        prefix = "train" if split == "train" else "t10k"
+        for file in (raw / f"{prefix}-images-idx3-ubyte", raw / f"{prefix}-labels-idx1-ubyte"):
+            problem = _idx_problem(file)
+            if problem:
+                raise QcnnTlError(
+                    f"{file} is corrupt or truncated ({problem}); replace it, or delete it and add --download "
+                    "to fetch it again"
+                )
     try:
-        dataset = _CLASSES[name](root=str(root), train=split == "train", download=download)
-    except RuntimeError as exc:
-        folder = _CLASSES[name].__name__
-        raise QcnnTlError(
-            f"{folder} {split} data not found under {root} (looked for {root / folder / 'raw'}). "
-            f"Pass --data-dir (or set {DATA_ENV}) to a folder in torchvision's layout, "
-            "or add --download to fetch it."
-        ) from exc
+        dataset = cls(root=str(root), train=split == "train", download=download)
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise QcnnTlError(f"cannot read the {cls.__name__} {split} data under {raw}: {exc}") from exc
     images = dataset.data.unsqueeze(1).to(torch.float32) / 255.0
     return images, dataset.targets.clone()
+
+
+def _raw_files(cls: type[datasets.MNIST]) -> list[str]:
+    """The uncompressed files torchvision needs in ``<root>/<Dataset>/raw`` (both splits)."""
+    return [Path(url).name.removesuffix(".gz") for url, _ in cls.resources]
+
+
+def _idx_problem(path: Path) -> str | None:
+    """What is wrong with an IDX file of unsigned bytes (MNIST's format), or None if its size matches."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        header = handle.read(4)
+        if len(header) < 4 or header[:3] != b"\x00\x00\x08" or not 1 <= header[3] <= 4:
+            return f"{size} bytes, not an IDX file of unsigned bytes"
+        shape_bytes = handle.read(4 * header[3])
+    if len(shape_bytes) < 4 * header[3]:
+        return f"{size} bytes, shorter than its header"
+    shape = [int.from_bytes(shape_bytes[i : i + 4], "big") for i in range(0, len(shape_bytes), 4)]
+    expected = 4 + 4 * len(shape) + math.prod(shape)
+    if size != expected:
+        return f"{size} bytes; its header announces shape {tuple(shape)}, i.e. {expected} bytes"
+    return None

@@ -56,3 +56,43 @@ def test_data_dir_from_environment(monkeypatch, data_dir):
     images, labels = load_images("fashion_mnist", "test")
     assert images.shape == (10000, 1, 28, 28) and float(images.max()) <= 1.0
     assert len(labels) == 10000
+
+
+def _idx(path, shape, payload):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = bytes([0, 0, 8, len(shape)]) + b"".join(n.to_bytes(4, "big") for n in shape)
+    path.write_bytes(header + bytes(payload))
+
+
+class TestDataFiles:
+    """Missing files and damaged files are told apart, and the file is named."""
+
+    def _mnist(self, root, *, test_images_bytes):
+        raw = root / "MNIST" / "raw"
+        for prefix, n in (("train", 3), ("t10k", 2)):
+            _idx(raw / f"{prefix}-labels-idx1-ubyte", (n,), [0] * n)
+            size = n * 28 * 28 if prefix == "train" else test_images_bytes
+            _idx(raw / f"{prefix}-images-idx3-ubyte", (n, 28, 28), [0] * size)
+        return raw
+
+    def test_missing_files_are_named(self, tmp_path):
+        raw = self._mnist(tmp_path, test_images_bytes=2 * 28 * 28)
+        (raw / "train-labels-idx1-ubyte").unlink()
+        with pytest.raises(QcnnTlError, match=r"MNIST test data not found under .*missing in .*raw: train-labels"):
+            load_images("mnist", "test", data_dir=tmp_path)
+
+    def test_truncated_file_is_named_not_missing(self, tmp_path):
+        raw = self._mnist(tmp_path, test_images_bytes=100)
+        with pytest.raises(QcnnTlError) as info:
+            load_images("mnist", "test", data_dir=tmp_path)
+        message = str(info.value)
+        assert message.startswith(f"{raw / 't10k-images-idx3-ubyte'} is corrupt or truncated (116 bytes;")
+        assert "shape (2, 28, 28), i.e. 1584 bytes" in message and "not found" not in message
+        images, labels = load_images("mnist", "train", data_dir=tmp_path)  # the other split is intact
+        assert images.shape == (3, 1, 28, 28) and labels.tolist() == [0, 0, 0]
+
+    def test_not_an_idx_file(self, tmp_path):
+        raw = self._mnist(tmp_path, test_images_bytes=2 * 28 * 28)
+        (raw / "t10k-labels-idx1-ubyte").write_text("<html>404</html>")
+        with pytest.raises(QcnnTlError, match=r"t10k-labels-idx1-ubyte is corrupt or truncated \(16 bytes, not an IDX"):
+            load_images("mnist", "test", data_dir=tmp_path)
