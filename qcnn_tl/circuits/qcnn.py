@@ -219,7 +219,12 @@ def build_qcnn(
     enc = ENCODINGS[encoding]
     weights_qc, weight_params = qcnn_circuit(ansatz, pooling, num_qubits=num_qubits)
     enc_qc, input_params = enc.build(num_qubits)
-    circuit = enc_qc.compose(weights_qc)
+    # The barrier keeps every encoding gate, and the routing it needs on a device, before the first
+    # weight-dependent gate, so an ISA circuit splits into an encoding part and a trainable part (the noisy
+    # engine needs that: with noise, a SWAP cannot be moved past the gates before it).
+    circuit = enc_qc.copy()
+    circuit.barrier()
+    circuit.compose(weights_qc, inplace=True)
     circuit.name = f"{encoding}_{ansatz}_{pooling}"
     return QCNNTemplate(
         circuit=circuit,
