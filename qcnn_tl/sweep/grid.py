@@ -186,7 +186,7 @@ def _kind(value: Any) -> str:
         return "a boolean"
     if isinstance(value, dict):
         return "a table"
-    names = {int: "an integer", float: "a float", str: "a string", list: "an array"}
+    names = {int: "an integer", float: "a float", str: "a string", list: "an array", type(None): "null"}
     return names.get(type(value), type(value).__name__)
 
 
@@ -196,6 +196,8 @@ def _given(value: Any) -> str:
 
 def _matches(value: Any, hint: Any) -> bool:
     """Whether a TOML value has the type of a settings field (``int``, ``float``, ``str``, ``Literal``)."""
+    if value is None:  # not in TOML, but in sweep.json for a field left at None
+        return type(None) in get_args(hint)
     if isinstance(value, bool):
         return hint is bool
     if hint is float:
@@ -211,7 +213,10 @@ def _matches(value: Any, hint: Any) -> bool:
 def _expected(hint: Any) -> str:
     if get_origin(hint) is Literal:
         return "a string"
-    return {int: "an integer", float: "a number", str: "a string"}.get(hint, str(hint))
+    args = [a for a in get_args(hint) if a is not type(None)]
+    if args:  # X | None: TOML has no null, so X
+        return " or ".join(_expected(a) for a in args)
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(hint, str(hint))
 
 
 def _settings(section: dict[str, Any], cls: type[TrainConfig | C2CConfig], name: str, source: str) -> Any:

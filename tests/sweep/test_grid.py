@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from qcnn_tl.c2c.training import C2CConfig
 from qcnn_tl.circuits import PAPER_MODELS
-from qcnn_tl.sweep.grid import SweepGrid, grid_from_dict, parse_model
+from qcnn_tl.sweep.grid import SweepGrid, _settings, grid_from_dict, parse_model
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
@@ -96,3 +97,25 @@ def test_parse_model():
     assert parse_model("U_5/generalized") == ("U_5", "generalized")
     with pytest.raises(ValueError, match="unknown pooling"):
         parse_model("U_5/avg")
+
+
+@dataclass(frozen=True)
+class _Settings:
+    flag: bool = False
+    name: str | None = None
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"flag": 1}, r"^f\.toml: \[s\] flag must be true or false; got 1 \(an integer\)$"),
+        ({"name": 3}, r"^f\.toml: \[s\] name must be a string; got 3 \(an integer\)$"),
+    ],
+)
+def test_types_of_boolean_and_optional_fields(section, message):
+    with pytest.raises(ValueError, match=message):
+        _settings(section, _Settings, "s", "f.toml")  # type: ignore[arg-type]
+    assert _settings({"flag": True, "name": "x"}, _Settings, "s", "f.toml") == _Settings(True, "x")  # type: ignore[arg-type]
+    assert _settings({"name": None}, _Settings, "s", "sweep.json") == _Settings()  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"flag must be true or false; got None \(NoneType\)"):
+        _settings({"flag": None}, _Settings, "s", "sweep.json")  # type: ignore[arg-type]
