@@ -117,5 +117,5 @@ def test_types_of_boolean_and_optional_fields(section, message):
         _settings(section, _Settings, "s", "f.toml")  # type: ignore[arg-type]
     assert _settings({"flag": True, "name": "x"}, _Settings, "s", "f.toml") == _Settings(True, "x")  # type: ignore[arg-type]
     assert _settings({"name": None}, _Settings, "s", "sweep.json") == _Settings()  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"flag must be true or false; got None \(NoneType\)"):
+    with pytest.raises(ValueError, match=r"flag must be true or false; got None \(null\)"):
         _settings({"flag": None}, _Settings, "s", "sweep.json")  # type: ignore[arg-type]
