@@ -1,10 +1,13 @@
-"""Execution targets: an ISA circuit plus a way to submit PUBs and, on IBM hardware, to fetch jobs.
+"""Execution targets: an ISA circuit plus the estimators that run it and, on IBM hardware, fetch jobs.
 
 Names: ``aer`` (ideal), ``aer:<fake>`` (Aer with a fake device's noise), ``ibm:<device>`` (IBM
-Quantum through ``QiskitRuntimeService`` in batch mode) and ``ibm-local:<fake>`` (the same Runtime
-``EstimatorV2`` code in qiskit-ibm-runtime's local mode, with the fake device as ``mode``).
-Credentials come from ``QISKIT_IBM_TOKEN`` (and ``QISKIT_IBM_INSTANCE``, ``QISKIT_IBM_CHANNEL``) or
-Qiskit's saved account; they are never printed or written.
+Quantum through ``QiskitRuntimeService``, all jobs of a run in one ``Batch``) and ``ibm-local:<fake>``
+(the same client-side Runtime Estimator, ``qiskit_ibm_runtime.executor_estimator.Estimator``, in local
+mode on the fake device cut to the qubits the ISA circuit uses, so that error mitigation is simulated in
+seconds). A run has one *variant* per estimator setting: ``unmitigated``, and ``mitigated`` when the
+profile turns mitigation on. Estimators are built only when a job is submitted, so pricing a run
+creates none. Credentials come from ``QISKIT_IBM_TOKEN`` (and ``QISKIT_IBM_INSTANCE``,
+``QISKIT_IBM_CHANNEL``) or Qiskit's saved account; they are never printed or written.
 """
 
 from __future__ import annotations
@@ -13,38 +16,77 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from qiskit.circuit import QuantumCircuit
 from qiskit.providers import BackendV2
 from qiskit.quantum_info import SparsePauliOp
+from qiskit.transpiler import Target
 
 from qcnn_tl._paths import default_cache_dir
+from qcnn_tl.backends.local_device import cut_to_circuit
 from qcnn_tl.backends.profiles import RunProfile
-from qcnn_tl.backends.targets import fake_backend, ideal_estimator, ideal_isa, noisy_target
+from qcnn_tl.backends.targets import fake_backend, ideal_estimator, ideal_isa, noisy_estimator
 from qcnn_tl.backends.transpile import IsaCircuit, transpile_for_target
 from qcnn_tl.errors import QcnnTlError
 
 RunPub = Callable[[QuantumCircuit, SparsePauliOp, Any], Any]
+UNMITIGATED = "unmitigated"
+MITIGATED = "mitigated"
 
 
 @dataclass
 class ExecutionTarget:
-    """An ISA circuit and the functions that run it.
+    """An ISA circuit and the estimators that run it.
 
     Attributes:
         name: The target's name.
-        isa: ISA circuit and mapped observable.
-        run_pub: Submits one ``(circuit, observable, rows)`` PUB and returns the job.
-        fetch_job: Gets a submitted job by id (IBM service only).
-        options: Options recorded in manifests (no credentials).
+        isa: ISA circuit and mapped observable on the full device.
+        circuit: The circuit submitted (``isa.circuit``, or its cut onto the used qubits in local mode).
+        observable: The observable submitted, on ``circuit``'s qubits.
+        variants: Estimator options per variant (finalized Runtime options where they apply).
+        make_estimator: Builds the estimator of a variant (called once per variant, at first submission).
+        fetch_job: Gets a submitted job by id (IBM service only); ``None`` for local targets.
+        device_target: The device's ``Target`` (``None`` for ideal Aer).
+        options: Settings recorded in manifests (no credentials).
+        run_backend: The backend Runtime jobs run on (the cut device in local mode; ``None`` for Aer).
     """
 
     name: str
     isa: IsaCircuit
-    run_pub: RunPub
+    circuit: QuantumCircuit
+    observable: SparsePauliOp
+    variants: dict[str, dict[str, Any]]
+    make_estimator: Callable[[str], Any]
     fetch_job: Callable[[str], Any] | None = None
+    device_target: Target | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    run_backend: BackendV2 | None = None
+    _estimators: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def local(self) -> bool:
+        """Whether jobs run in this process (no service to fetch them from after a crash)."""
+        return self.fetch_job is None
+
+    @property
+    def primary(self) -> str:
+        """The variant a single answer comes from: ``mitigated`` if there is one."""
+        return MITIGATED if MITIGATED in self.variants else UNMITIGATED
+
+    def run_pubs(self) -> dict[str, RunPub]:
+        """Per variant, a function that submits one ``(circuit, observable, rows)`` PUB and returns its job."""
+
+        def submitter(variant: str) -> RunPub:
+            def run_pub(circuit: QuantumCircuit, observable: SparsePauliOp, rows: Any) -> Any:
+                if variant not in self._estimators:
+                    self._estimators[variant] = self.make_estimator(variant)
+                return self._estimators[variant].run([(circuit, observable, rows)])
+
+            return run_pub
+
+        return {variant: submitter(variant) for variant in self.variants}
 
 
 def _precision(shots: int) -> float:
@@ -55,7 +97,8 @@ def runtime_service() -> Any:
     """``QiskitRuntimeService`` from the environment, else Qiskit's saved account.
 
     Raises:
-        QcnnTlError: If no credentials are found (the message never contains a token).
+        QcnnTlError: If no credentials are found, or the service cannot be reached with them (the
+            message names the failure, never the token).
     """
     from qiskit_ibm_runtime import QiskitRuntimeService
 
@@ -68,10 +111,29 @@ def runtime_service() -> Any:
     try:
         return QiskitRuntimeService(**kwargs)
     except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        if token:
+            reason = reason.replace(token, "<token>")
+            raise QcnnTlError(
+                f"could not connect to IBM Quantum with the token in QISKIT_IBM_TOKEN "
+                f"(channel {kwargs['channel']}): {reason}"
+            ) from None
         raise QcnnTlError(
             "could not open QiskitRuntimeService: set QISKIT_IBM_TOKEN (and QISKIT_IBM_INSTANCE) or save an "
-            f"account with QiskitRuntimeService.save_account ({type(exc).__name__})"
+            f"account with QiskitRuntimeService.save_account ({reason})"
         ) from None
+
+
+def finalized_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The client-side Estimator's finalized options (resilience-level defaults applied) as JSON data."""
+    from qiskit_ibm_runtime.executor_estimator.finalize_options import finalize_estimator_options
+    from qiskit_ibm_runtime.options_models import EstimatorOptions
+
+    return finalize_estimator_options(EstimatorOptions(**options)).model_dump(mode="json")
+
+
+def _needs_layer_noise(profile: RunProfile) -> bool:
+    return profile.pec.enable or (profile.zne_enabled and profile.zne.amplifier == "pea")
 
 
 def runtime_target(
@@ -82,69 +144,165 @@ def runtime_target(
     mode: Any,
     name: str,
     fetch_job: Callable[[str], Any] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> ExecutionTarget:
-    """Runtime ``EstimatorV2`` on ``mode`` (a ``Batch`` on hardware, the fake backend in local mode)."""
-    from qiskit_ibm_runtime import EstimatorV2 as RuntimeEstimatorV2
+    """The client-side Runtime Estimator on ``mode`` (a lazily opened ``Batch`` on hardware; ``None``: local mode).
 
+    In local mode the estimator runs on ``backend`` cut to the ISA circuit's qubits
+    (:func:`~qcnn_tl.backends.local_device.cut_to_circuit`).
+    """
+    local = mode is None
+    if local and _needs_layer_noise(profile):
+        raise QcnnTlError(
+            "PEC and PEA-amplified ZNE need a layer noise model learned by NoiseLearnerV3, which "
+            "qiskit-ibm-runtime does not run in local mode; use gate-folding ZNE or an ibm:<device> backend"
+        )
     isa = transpile_for_target(
         template.circuit,
         template.observable,
         target=backend.target,
         optimization_level=profile.optimization_level,
         seed_transpiler=profile.seed_transpiler,
-        cache_dir=default_cache_dir(),
+        cache_dir=cache_dir,
+        layout_trials=profile.layout_trials,
+        initial_layout=profile.initial_layout,
     )
-    estimator = RuntimeEstimatorV2(mode=mode)
-    shots = profile.shots or 4000
-    estimator.options.default_shots = shots
-    if not name.startswith("ibm-local:"):
-        estimator.options.resilience_level = profile.resilience_level
+    circuit, observable, run_mode, run_backend = isa.circuit, isa.observable, mode, backend
+    physical = tuple(sorted(set(isa.layout)))
+    if local:
+        cut = cut_to_circuit(backend, isa.circuit, isa.observable)
+        circuit, observable, physical = cut.circuit, cut.observable, cut.physical_qubits
+        run_mode = run_backend = cut.backend
+    raw = {UNMITIGATED: profile.estimator_options(mitigated=False, local=local)}
+    if profile.mitigated:
+        raw = {MITIGATED: profile.estimator_options(local=local)} | (raw if profile.unmitigated_baseline else {})
+    variants = {variant: finalized_options(options) for variant, options in raw.items()}
+
+    def make_estimator(variant: str) -> Any:
+        from qiskit_ibm_runtime.executor_estimator import Estimator
+
+        mode = run_mode.get() if isinstance(run_mode, _LazyBatch) else run_mode
+        estimator = Estimator(mode=mode, options=raw[variant])
+        if variant == MITIGATED and _needs_layer_noise(profile):
+            from qiskit_ibm_runtime.noise_learner_v3 import NoiseLearnerV3
+
+            layers = estimator.find_unique_layers([(circuit, observable)])
+            learned = NoiseLearnerV3(mode=mode).run(layers).result()
+            estimator.options.resilience.layer_noise_model = list(
+                zip(layers, learned.to_pauli_lindblad_maps(), strict=True)
+            )
+        return estimator
+
     options = {
-        "shots": shots,
+        "engine": "qiskit_ibm_runtime.executor_estimator.Estimator",
+        "mode": "local" if local else "batch",
+        "shots": profile.shots or 4000,
         "resilience_level": profile.resilience_level,
         "optimization_level": profile.optimization_level,
-        "seed_transpiler": profile.seed_transpiler,
+        "seed_transpiler": isa.seed_transpiler,
+        "layout": list(isa.layout),
+        "physical_qubits": list(physical),
+        "estimated_fidelity": isa.estimated_fidelity,
+        "default_layout_fidelity": isa.default_fidelity,
+        "estimator_options": variants,
     }
-    return ExecutionTarget(name, isa, lambda c, o, rows: estimator.run([(c, o, rows)]), fetch_job, options)
+    return ExecutionTarget(
+        name, isa, circuit, observable, variants, make_estimator, fetch_job, backend.target, options, run_backend
+    )
 
 
-def execution_target(template: Any, profile: RunProfile) -> ExecutionTarget:
-    """Builds the target named by ``profile.backend`` for ``template``.
+def execution_target(
+    template: Any, profile: RunProfile, *, cache_dir: str | os.PathLike[str] | None = None
+) -> ExecutionTarget:
+    """Builds the target named by ``profile.backend`` for ``template`` (no estimator is created yet).
+
+    Args:
+        template: A QCNN template (``circuit``, ``observable``).
+        profile: Backend, transpilation, shots and mitigation.
+        cache_dir: Cache folder for ISA circuits (``<cache_dir>/isa``; default: the user cache).
 
     Raises:
         ValueError: On an unknown backend name (listing the valid forms).
         QcnnTlError: If IBM Quantum cannot be reached.
     """
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     name = profile.backend
-    options = {
+    options: dict[str, Any] = {
+        "engine": "qiskit_aer.primitives.EstimatorV2",
         "shots": profile.shots,
         "optimization_level": profile.optimization_level,
         "seed_transpiler": profile.seed_transpiler,
     }
+    variants: dict[str, dict[str, Any]] = {UNMITIGATED: {"precision": _precision(profile.shots)}}
     if name == "aer":
-        estimator = ideal_estimator(_precision(profile.shots), seed=profile.seed_transpiler)
-        return ExecutionTarget(name, ideal_isa(template), lambda c, o, r: estimator.run([(c, o, r)]), None, options)
+        isa = ideal_isa(template)
+        return ExecutionTarget(
+            name,
+            isa,
+            isa.circuit,
+            isa.observable,
+            variants,
+            lambda _: ideal_estimator(_precision(profile.shots), seed=profile.seed_transpiler),
+            options=options,
+        )
     kind, _, device = name.partition(":")
-    if kind == "aer":
-        isa, noisy = noisy_target(
-            template,
-            device,
+    if kind == "aer" and device:
+        backend = fake_backend(device)
+        isa = transpile_for_target(
+            template.circuit,
+            template.observable,
+            target=backend.target,
             optimization_level=profile.optimization_level,
             seed_transpiler=profile.seed_transpiler,
-            precision=_precision(profile.shots),
-            seed=profile.seed_transpiler,
+            cache_dir=cache,
+            layout_trials=profile.layout_trials,
+            initial_layout=profile.initial_layout,
         )
-        return ExecutionTarget(name, isa, lambda c, o, r: noisy.run([(c, o, r)]), None, options)
-    if kind == "ibm-local":
+        options |= {"layout": list(isa.layout), "estimated_fidelity": isa.estimated_fidelity}
+        return ExecutionTarget(
+            name,
+            isa,
+            isa.circuit,
+            isa.observable,
+            variants,
+            lambda _: noisy_estimator(backend, precision=_precision(profile.shots), seed=profile.seed_transpiler),
+            device_target=backend.target,
+            options=options,
+        )
+    if kind == "ibm-local" and device:
         backend = fake_backend(device)
-        return runtime_target(template, backend, profile, mode=backend, name=name)
+        return runtime_target(template, backend, profile, mode=None, name=name, cache_dir=cache)
     if kind == "ibm" and device:
         from qiskit_ibm_runtime import Batch
 
         service = runtime_service()
-        backend = service.backend(device)
-        return runtime_target(template, backend, profile, mode=Batch(backend=backend), name=name, fetch_job=service.job)
+        try:
+            backend = service.backend(device)
+        except Exception as exc:
+            raise QcnnTlError(f"IBM Quantum has no backend {device!r} for this account: {exc}") from None
+        return runtime_target(
+            template,
+            backend,
+            profile,
+            mode=_LazyBatch(lambda: Batch(backend=backend)),
+            name=name,
+            fetch_job=service.job,
+            cache_dir=cache,
+        )
     raise ValueError(
         f"unknown backend {name!r}; expected 'aer', 'aer:<fake>', 'ibm:<device>' or 'ibm-local:<fake>' "
         "(e.g. aer:fake_brisbane)"
     )
+
+
+class _LazyBatch:
+    """Opens the Runtime ``Batch`` at the first submission (so a dry run or a fetch opens none)."""
+
+    def __init__(self, open_batch: Callable[[], Any]) -> None:
+        self._open = open_batch
+        self._batch: Any = None
+
+    def get(self) -> Any:
+        if self._batch is None:
+            self._batch = self._open()
+        return self._batch

@@ -5,6 +5,8 @@ Fake devices come from ``qiskit_ibm_runtime.fake_provider`` (``aer:fake_brisbane
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from functools import cache
 
 from qiskit.circuit import QuantumCircuit
@@ -58,6 +60,21 @@ def ideal_estimator(precision: float = 0.0, seed: int | None = None) -> AerEstim
     return AerEstimatorV2(options=options)
 
 
+def noisy_estimator(backend: BackendV2, *, precision: float = 0.0, seed: int | None = None) -> AerEstimatorV2:
+    r"""Aer ``EstimatorV2`` with ``backend``'s noise model on the density-matrix method.
+
+    Expectation values are exact under the noise model; ``precision`` then adds the shot noise of
+    :math:`1/\text{precision}^2` shots.
+    """
+    from qiskit_aer import AerSimulator
+
+    simulator = AerSimulator.from_backend(backend, method="density_matrix")
+    estimator = AerEstimatorV2.from_backend(simulator, options={"default_precision": precision})
+    if seed is not None:
+        estimator.options.run_options = {"seed_simulator": seed}
+    return estimator
+
+
 def noisy_target(
     template: object,
     device: str,
@@ -66,25 +83,32 @@ def noisy_target(
     seed_transpiler: int = 1234,
     precision: float = 0.0,
     seed: int | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    layout_trials: int = 1,
+    initial_layout: Sequence[int] | None = None,
 ) -> tuple[IsaCircuit, AerEstimatorV2]:
-    r"""ISA circuit for a fake device and an Aer estimator with that device's noise model.
+    """ISA circuit for a fake device and an Aer estimator with that device's noise model.
 
-    The simulator uses the density-matrix method, so expectation values are exact under the noise
-    model; ``precision`` then adds the shot noise of :math:`1/\text{precision}^2` shots.
+    Args:
+        template: A QCNN template.
+        device: Fake device name.
+        optimization_level: Preset pass-manager level.
+        seed_transpiler: Seed of the first transpilation.
+        precision: Shot noise added to the exact noisy values (0: none).
+        seed: Simulator seed.
+        cache_dir: Transpile cache folder (default: the user cache).
+        layout_trials: Transpiler seeds tried (best estimated fidelity kept).
+        initial_layout: Pinned physical qubits.
     """
-    from qiskit_aer import AerSimulator
-
     backend = fake_backend(device)
     isa = transpile_for_target(
-        template.circuit,
+        template.circuit,  # type: ignore[attr-defined]
         template.observable,  # type: ignore[attr-defined]
         target=backend.target,
         optimization_level=optimization_level,
         seed_transpiler=seed_transpiler,
-        cache_dir=default_cache_dir(),
+        cache_dir=cache_dir if cache_dir is not None else default_cache_dir(),
+        layout_trials=layout_trials,
+        initial_layout=initial_layout,
     )
-    simulator = AerSimulator.from_backend(backend, method="density_matrix")
-    estimator = AerEstimatorV2.from_backend(simulator, options={"default_precision": precision})
-    if seed is not None:
-        estimator.options.run_options = {"seed_simulator": seed}
-    return isa, estimator
+    return isa, noisy_estimator(backend, precision=precision, seed=seed)

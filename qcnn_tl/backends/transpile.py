@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
@@ -23,6 +25,7 @@ from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import Target, generate_preset_pass_manager
 
 from qcnn_tl._io import atomic_write
+from qcnn_tl.backends.cost import estimated_fidelity, readout_qubits
 
 NEUTRAL_BASIS: tuple[str, ...] = ("rz", "sx", "x", "cx")
 """Basis the parameterised gates are lowered to before the preset pass manager runs."""
@@ -91,8 +94,11 @@ class IsaCircuit:
         circuit: The ISA circuit (full device width).
         observable: The observable, ``apply_layout``-ed onto the ISA circuit's qubits.
         optimization_level: Preset pass-manager level used.
-        seed_transpiler: Seed used.
+        seed_transpiler: Seed of the transpilation kept.
         layout: Physical qubit of each virtual qubit.
+        estimated_fidelity: Estimated fidelity of the kept layout from the target's errors (``None``
+            without a device target).
+        default_fidelity: The same for the first seed's layout (what the preset pass manager picks alone).
     """
 
     circuit: QuantumCircuit
@@ -100,6 +106,29 @@ class IsaCircuit:
     optimization_level: int
     seed_transpiler: int
     layout: tuple[int, ...]
+    estimated_fidelity: float | None = None
+    default_fidelity: float | None = None
+
+
+def check_initial_layout(initial_layout: Sequence[int], *, num_qubits: int, num_physical: int) -> tuple[int, ...]:
+    """Validates a pinned layout: one distinct physical qubit in range per circuit qubit.
+
+    Raises:
+        ValueError: Naming ``initial_layout`` and what is wrong with it.
+    """
+    layout = tuple(initial_layout)
+    if len(layout) != num_qubits:
+        raise ValueError(
+            f"initial_layout must give one physical qubit per circuit qubit ({num_qubits}); got {len(layout)}: "
+            f"{list(layout)}"
+        )
+    bad = [q for q in layout if not isinstance(q, int) or isinstance(q, bool) or not 0 <= q < num_physical]
+    if bad:
+        raise ValueError(f"initial_layout qubits must be integers in 0..{num_physical - 1}; got {bad}")
+    duplicates = sorted({q for q in layout if layout.count(q) > 1})
+    if duplicates:
+        raise ValueError(f"initial_layout names physical qubits more than once: {duplicates}")
+    return layout
 
 
 def transpile_for_target(
@@ -110,61 +139,110 @@ def transpile_for_target(
     optimization_level: int = 1,
     seed_transpiler: int = 1234,
     cache_dir: str | os.PathLike[str] | None = None,
+    layout_trials: int = 1,
+    initial_layout: Sequence[int] | None = None,
 ) -> IsaCircuit:
     """Transpiles ``circuit`` for ``target`` once and maps ``observable`` onto it.
 
+    With ``layout_trials`` > 1 the preset pass manager runs with seeds ``seed_transpiler``,
+    ``seed_transpiler + 1``, …, and the result with the best estimated fidelity
+    (:func:`~qcnn_tl.backends.cost.estimated_fidelity`: the target's gate errors over the ISA circuit
+    and the readout errors of the measured qubits) is kept; ties keep the earlier seed.
+    ``initial_layout`` pins the physical qubits instead.
+
     Results are cached in memory and, with ``cache_dir``, on disk as QPY (layout included), keyed by
-    the circuit's QPY hash, the target's gates, couplings and errors, the level, the seed and the
-    Qiskit version.
+    the circuit's QPY hash, the target's gates, couplings and errors, the level, the seed, the pinned
+    layout and the Qiskit version. A cache file that cannot be read is rebuilt, with a warning.
 
     Args:
         circuit: A parameterised template (no measurements).
         observable: Observable on the template's qubits.
         target: The device's ``Target``.
         optimization_level: 0–3.
-        seed_transpiler: Seed for reproducible layouts and reports.
+        seed_transpiler: Seed of the first trial.
         cache_dir: Folder for the on-disk cache (none by default).
+        layout_trials: Number of seeds tried.
+        initial_layout: Physical qubit of each circuit qubit.
 
     Returns:
         The ISA circuit and mapped observable.
 
     Raises:
-        ValueError: If ``optimization_level`` is not 0–3.
+        ValueError: If ``optimization_level`` is not 0–3, ``layout_trials`` < 1 or ``initial_layout`` is
+            invalid for the circuit and target.
     """
     if optimization_level not in (0, 1, 2, 3):
         raise ValueError(f"optimization_level must be 0, 1, 2 or 3; got {optimization_level!r}")
+    if not isinstance(layout_trials, int) or layout_trials < 1:
+        raise ValueError(f"layout_trials must be a positive integer; got {layout_trials!r}")
+    pinned = None
+    if initial_layout is not None:
+        pinned = check_initial_layout(initial_layout, num_qubits=circuit.num_qubits, num_physical=target.num_qubits)
+        layout_trials = 1
+    trials = [
+        _transpile_once(circuit, observable, target, optimization_level, seed_transpiler + k, pinned, cache_dir)
+        for k in range(layout_trials)
+    ]
+    best = max(trials, key=lambda isa: isa.estimated_fidelity or 0.0)
+    return replace(best, default_fidelity=trials[0].estimated_fidelity)
+
+
+def _transpile_once(
+    circuit: QuantumCircuit,
+    observable: SparsePauliOp,
+    target: Target,
+    optimization_level: int,
+    seed: int,
+    initial_layout: tuple[int, ...] | None,
+    cache_dir: str | os.PathLike[str] | None,
+) -> IsaCircuit:
     key = hashlib.sha256(
         "|".join(
             (
                 circuit_hash(circuit),
                 target_fingerprint(target),
                 str(optimization_level),
-                str(seed_transpiler),
+                str(seed),
                 version("qiskit"),
                 str(observable.to_list()),
+                str(initial_layout),
             )
         ).encode()
     ).hexdigest()
     if key in _MEMORY:
         return _MEMORY[key]
     file = Path(cache_dir) / "isa" / f"{key}.qpy" if cache_dir is not None else None
-    if file is not None and file.is_file():
-        with file.open("rb") as handle:
-            loaded = qpy.load(handle)[0]
-        by_name = {p.name: p for p in circuit.parameters}
-        isa = loaded.assign_parameters({p: by_name[p.name] for p in loaded.parameters})
-        isa._layout = loaded.layout
-    else:
+    isa = _read_cached(file, circuit) if file is not None and file.is_file() else None
+    if isa is None:
         pass_manager = generate_preset_pass_manager(
-            optimization_level=optimization_level, target=target, seed_transpiler=seed_transpiler
+            optimization_level=optimization_level,
+            target=target,
+            seed_transpiler=seed,
+            initial_layout=list(initial_layout) if initial_layout is not None else None,
         )
         isa = pass_manager.run(lower_parameterized_gates(circuit))
         if file is not None:
             atomic_write(file, lambda h: qpy.dump(isa, h))
     layout = tuple(isa.layout.final_index_layout()) if isa.layout else tuple(range(circuit.num_qubits))
     mapped = observable.apply_layout(isa.layout) if isa.layout else observable
-    _MEMORY[key] = IsaCircuit(isa, mapped, optimization_level, seed_transpiler, layout)
+    fidelity = estimated_fidelity(isa, target, readout_qubits(mapped))
+    _MEMORY[key] = IsaCircuit(isa, mapped, optimization_level, seed, layout, fidelity, fidelity)
     return _MEMORY[key]
+
+
+def _read_cached(file: Path, circuit: QuantumCircuit) -> QuantumCircuit | None:
+    try:
+        with file.open("rb") as handle:
+            loaded = qpy.load(handle)[0]
+        by_name = {p.name: p for p in circuit.parameters}
+        isa = loaded.assign_parameters({p: by_name[p.name] for p in loaded.parameters})
+    except Exception as exc:  # a truncated or foreign file: rebuild it
+        message = f"transpile cache entry {file} is unreadable ({type(exc).__name__}); rebuilding it"
+        warnings.warn(message, stacklevel=3)
+        file.unlink(missing_ok=True)
+        return None
+    isa._layout = loaded.layout
+    return isa
 
 
 _MEMORY: dict[str, IsaCircuit] = {}

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from qcnn_tl._io import write_json
-from qcnn_tl.backends.execution import execution_target
-from qcnn_tl.backends.jobs import RunManifest, resume
 from qcnn_tl.backends.profiles import RunProfile, load_profile
-from qcnn_tl.circuits import build_qcnn
 from qcnn_tl.cli.common import add_data_arguments, data_for
 from qcnn_tl.errors import QcnnTlError
-from qcnn_tl.qnn.hardware import accuracy, evaluate_on_target, exact_expectations
+from qcnn_tl.evaluation import (
+    check_samples,
+    default_run_dir,
+    evaluate_model,
+    format_price,
+    format_summary,
+    price_evaluation,
+)
 from qcnn_tl.training.config import TrainConfig
 
 
@@ -25,13 +26,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Registers the subcommand."""
     p = subparsers.add_parser("evaluate", help="evaluate a trained model on a backend: ideal vs noisy/hardware")
     p.add_argument("--model", required=True, help="result.json written by `train` or `run`")
-    p.add_argument("--profile", help="run profile name from backends/ (ideal, fake_brisbane, fake_torino, ibm_device)")
+    p.add_argument("--profile", help="run profile name from backends/ (ideal, fake_brisbane, ibm_device, ...)")
     p.add_argument("--backend", help="aer | aer:<fake> | ibm:<device> | ibm-local:<fake> (overrides the profile)")
     p.add_argument("--shots", type=int, help="shots per circuit (0 = exact, Aer only)")
     p.add_argument("--optimization-level", type=int)
-    p.add_argument("--resilience-level", type=int)
+    p.add_argument("--resilience-level", type=int, help="IBM Runtime error mitigation 0-2 (ibm and ibm-local)")
+    p.add_argument("--layout-trials", type=int, help="transpiler seeds tried; the best estimated fidelity is kept")
+    p.add_argument(
+        "--initial-layout", type=int, nargs="+", metavar="QUBIT", help="pin a physical qubit to each circuit qubit"
+    )
     p.add_argument("--samples", type=int, default=200, help="first N test samples (noisy simulation is slow)")
-    p.add_argument("--run-dir", help="folder for the run manifest and results (default: runs/eval-<backend>)")
+    p.add_argument("--rows-per-job", type=int, help="samples per job (default 250 on IBM, 50 locally)")
+    p.add_argument("--run-dir", help="new folder for the run (default: runs/eval-<backend>-<time>)")
+    p.add_argument("--dry-run", action="store_true", help="price the run (jobs, shots, device time); submit nothing")
     add_data_arguments(p)
     p.set_defaults(func=command)
 
@@ -44,6 +51,8 @@ def profile_from(args: argparse.Namespace) -> RunProfile:
         "shots": args.shots,
         "optimization_level": args.optimization_level,
         "resilience_level": args.resilience_level,
+        "layout_trials": args.layout_trials,
+        "initial_layout": tuple(args.initial_layout) if args.initial_layout else None,
     }
     return replace(profile, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -62,62 +71,32 @@ def load_model(path: str | Path) -> dict[str, Any]:
     return result
 
 
-def finish(run_dir: Path, manifest: RunManifest, evs: np.ndarray) -> dict[str, Any]:
-    """Computes and writes ``evaluation.json`` from a completed run."""
-    labels = np.load(run_dir / "labels.npy")
-    ideal = np.load(run_dir / "ideal.npy")
-    summary = {
-        "backend": manifest.backend,
-        "options": manifest.options,
-        "samples": len(labels),
-        "ideal_accuracy": accuracy(ideal, labels),
-        "target_accuracy": accuracy(evs, labels),
-        "mean_abs_expectation_shift": float(np.mean(np.abs(evs - ideal))),
-        "job_ids": [c.job_id for c in manifest.chunks],
-        "model": manifest.metadata.get("model"),
-    }
-    write_json(run_dir / "evaluation.json", summary)
-    return summary
-
-
-def report(summary: dict[str, Any]) -> None:
-    """Prints the ideal vs target accuracies."""
-    print(f"{'target':<28} {'accuracy':>9}   ({summary['samples']} test samples)")
-    print(f"{'ideal (exact engine)':<28} {summary['ideal_accuracy']:>9.4f}")
-    print(f"{summary['backend']:<28} {summary['target_accuracy']:>9.4f}")
-    print(f"mean |<Z>_target - <Z>_ideal| = {summary['mean_abs_expectation_shift']:.4f}")
-    if summary["backend"].startswith(("aer:", "ibm-local:")):
-        print("note: fake-device noise snapshots are milder than current real devices")
-
-
 def command(args: argparse.Namespace) -> int:
     """Runs the subcommand."""
-    result = load_model(args.model)
-    config = TrainConfig(**result["config"])
+    check_samples(args.samples, args.samples)
+    if args.rows_per_job is not None and args.rows_per_job < 1:
+        raise ValueError(f"--rows-per-job must be a positive integer; got {args.rows_per_job}")
+    model = load_model(args.model)
     profile = profile_from(args)
-    template = build_qcnn(config.ansatz, config.pooling, encoding=config.encoding)
-    weights = np.asarray(result["weights"], dtype=float)
-    data = data_for(config, args)
-    features = data.test_features[: args.samples].numpy()
-    labels = data.test_labels[: args.samples].numpy()
-    target = execution_target(template, profile)
-    run_dir = Path(args.run_dir or f"runs/eval-{profile.backend.replace(':', '_')}")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    np.save(run_dir / "labels.npy", labels)
-    np.save(run_dir / "ideal.npy", exact_expectations(template, features, weights))
-    metadata = {"model": str(args.model), "profile": asdict(profile)}
-    evs = evaluate_on_target(template, weights, features, target, run_dir, metadata=metadata)
-    report(finish(run_dir, RunManifest.load(run_dir), evs))
+    data = data_for(TrainConfig(**model["config"]), args)
+    samples = check_samples(args.samples, len(data.test_labels))
+    features = data.test_features[:samples].numpy()
+    labels = data.test_labels[:samples].numpy()
+    if args.dry_run:
+        price = price_evaluation(model, features, profile, cache_dir=args.cache_dir, rows_per_job=args.rows_per_job)
+        print("\n".join(format_price(price)))
+        return 0
+    run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(profile.backend)
     print(f"run folder: {run_dir}")
+    summary = evaluate_model(
+        model,
+        features,
+        labels,
+        profile,
+        run_dir,
+        model_source=str(Path(args.model).resolve()),
+        cache_dir=args.cache_dir,
+        rows_per_job=args.rows_per_job,
+    )
+    print("\n".join(format_summary(summary, run_dir)))
     return 0
-
-
-def resume_command(run_dir: Path) -> dict[str, Any]:
-    """Collects a run's missing results (``qcnn-tl jobs fetch``)."""
-    manifest = RunManifest.load(run_dir)
-    result = load_model(manifest.metadata["model"])
-    config = TrainConfig(**result["config"])
-    template = build_qcnn(config.ansatz, config.pooling, encoding=config.encoding)
-    target = execution_target(template, RunProfile(**manifest.metadata["profile"]))
-    evs = resume(run_dir, target.run_pub, fetch_job=target.fetch_job)
-    return finish(run_dir, RunManifest.load(run_dir), evs)

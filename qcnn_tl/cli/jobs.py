@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from qcnn_tl.backends.jobs import RunManifest
-from qcnn_tl.cli.evaluate import report, resume_command
+from qcnn_tl.evaluation import format_summary, resume_evaluation, run_status
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -14,18 +13,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("jobs", help="status of an evaluation run, or fetch/resubmit what is missing")
     p.add_argument("action", choices=("status", "fetch"))
     p.add_argument("run", help="run folder written by `evaluate`")
+    p.add_argument("--cache-dir", help="cache for transpiled circuits (default: $QCNN_TL_CACHE or ~/.cache/qcnn_tl)")
     p.set_defaults(func=command)
 
 
 def command(args: argparse.Namespace) -> int:
     """Runs the subcommand."""
     run_dir = Path(args.run)
-    manifest = RunManifest.load(run_dir)
     if args.action == "status":
-        done = sum(c.status == "done" for c in manifest.chunks)
-        print(f"{run_dir}: backend {manifest.backend}, {done}/{len(manifest.chunks)} jobs done")
-        for index, chunk in enumerate(manifest.chunks):
-            print(f"  job {index}: rows {chunk.start}-{chunk.stop - 1}  {chunk.status:<9}  id {chunk.job_id}")
+        manifest, jobs = run_status(run_dir)
+        done = sum(j.state == "done" for j in jobs)
+        print(f"{run_dir}: run {manifest.run_id}, backend {manifest.backend}, {done}/{len(jobs)} jobs done")
+        for j in jobs:
+            print(
+                f"  job {j.index}: {j.variant:<11} rows {j.rows[0]}-{j.rows[1]}  {j.state:<9}  "
+                f"id {j.job_id}  (submitted {j.submissions}x)"
+            )
+        if any(j.state in ("lost", "failed", "pending") for j in jobs):
+            print(f"`qcnn-tl jobs fetch {run_dir}` submits the pending, failed and lost jobs")
         return 0
-    report(resume_command(run_dir))
+    print("\n".join(format_summary(resume_evaluation(run_dir, cache_dir=args.cache_dir), run_dir)))
     return 0

@@ -25,7 +25,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help=f"encodings (default: amplitude angle); any of {', '.join(ENCODINGS)}",
     )
     p.add_argument("--optimization-level", nargs="+", type=int, default=[1])
-    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--seed", type=int, default=1234, help="first transpiler seed")
+    p.add_argument(
+        "--layout-trials",
+        type=int,
+        default=4,
+        help="transpiler seeds tried per circuit; the layout with the best estimated fidelity is kept",
+    )
+    p.add_argument(
+        "--initial-layout", type=int, nargs="+", metavar="QUBIT", help="pin a physical qubit to each circuit qubit"
+    )
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     p.add_argument("--csv", help="also write the rows to this CSV file")
     p.add_argument("--png", help="also write a bar chart of two-qubit gate counts")
@@ -50,6 +59,8 @@ def command(args: argparse.Namespace) -> int:
         encodings=args.encoding,
         optimization_levels=args.optimization_level,
         seed_transpiler=args.seed,
+        layout_trials=args.layout_trials,
+        initial_layout=args.initial_layout,
     )
     if args.csv:
         write_csv(rows, args.csv)
@@ -60,16 +71,17 @@ def command(args: argparse.Namespace) -> int:
         return 0
     print(
         f"{'backend':<16} {'ansatz':<10} {'pooling':<12} {'encoding':<10} {'lvl':>3} {'depth':>6} "
-        f"{'2q depth':>8} {'2q gates':>8} {'est. F':>8}"
+        f"{'2q depth':>8} {'2q gates':>8} {'est. F':>8} {'default F':>9}"
     )
     for r in rows:
         print(
             f"{r['backend']:<16} {r['ansatz']:<10} {r['pooling']:<12} {r['encoding']:<10} "
             f"{r['optimization_level']:>3} {r['depth']:>6} {r['two_qubit_depth']:>8} {r['two_qubit_gates']:>8} "
-            f"{r['estimated_fidelity']:>8.3g}"
+            f"{r['estimated_fidelity']:>8.3g} {r['default_fidelity']:>9.3g}"
         )
     print()
     for line in encoding_cost(rows):
         print(line)
-    print("Fake-device error rates are snapshots, milder than current real devices.")
+    print("est. F: estimated fidelity of the layout kept (best of --layout-trials seeds, or --initial-layout);")
+    print("default F: the first seed's layout. Fake-device error rates are snapshots, milder than current devices.")
     return 0

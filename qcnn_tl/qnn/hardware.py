@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import torch
 
 from qcnn_tl.backends.execution import ExecutionTarget
-from qcnn_tl.backends.jobs import resume, start_run
+from qcnn_tl.backends.jobs import check_run_dir_free, resume, start_run
 from qcnn_tl.backends.transpile import circuit_hash
 from qcnn_tl.circuits.qcnn import QCNNTemplate
-from qcnn_tl.qnn.exact import ExactEngine
 
 
 def binding_rows(
@@ -28,9 +27,63 @@ def binding_rows(
 
 def exact_expectations(template: QCNNTemplate, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Ideal ⟨Z⟩ per sample from the exact engine."""
+    from qcnn_tl.qnn.exact import ExactEngine
+
     engine = ExactEngine.from_template(template)
     with torch.no_grad():
         return engine(template.input_values(features), torch.as_tensor(weights)).numpy()
+
+
+def default_rows_per_job(target: ExecutionTarget) -> int:
+    """Rows per PUB: 250 on a service; 50 for local jobs, so that Ctrl-C waits for at most one small job."""
+    return 50 if target.local else 250
+
+
+def run_on_target(
+    template: QCNNTemplate,
+    weights: np.ndarray,
+    features: np.ndarray,
+    target: ExecutionTarget,
+    run_dir: str | os.PathLike[str],
+    *,
+    rows_per_job: int | None = None,
+    metadata: dict[str, Any] | None = None,
+    files: Mapping[str, Callable[[Any], None]] | None = None,
+    after_submit: Callable[[int], None] | None = None,
+) -> dict[str, np.ndarray]:
+    """⟨Z⟩ per sample and variant on ``target``; the run folder records every job so the run can be resumed.
+
+    Args:
+        template: The model's template.
+        weights: Trained weights.
+        features: Samples ``(N, F)``.
+        target: Where to run.
+        run_dir: A new or empty folder.
+        rows_per_job: Rows per PUB (default: :func:`default_rows_per_job`).
+        metadata: Recorded in the manifest.
+        files: Extra input files written (and hashed) before the manifest.
+        after_submit: Called with the chunk index after each submission (tests).
+
+    Returns:
+        Expectation values ``(N,)`` per variant, in sample order.
+    """
+    check_run_dir_free(run_dir)
+    rows = binding_rows(template, target.circuit.parameters, features, weights)
+    start_run(
+        run_dir,
+        target.circuit,
+        target.observable,
+        rows,
+        backend=target.name,
+        options=target.options,
+        circuit_hash=circuit_hash(target.circuit),
+        variants=tuple(target.variants),
+        local=target.local,
+        rows_per_job=rows_per_job or default_rows_per_job(target),
+        files=files,
+        metadata=metadata,
+    )
+    return resume(run_dir, target.run_pubs(), fetch_job=target.fetch_job, after_submit=after_submit)
 
 
 def evaluate_on_target(
@@ -40,28 +93,26 @@ def evaluate_on_target(
     target: ExecutionTarget,
     run_dir: str | os.PathLike[str],
     *,
-    rows_per_job: int = 250,
+    rows_per_job: int | None = None,
     metadata: dict[str, Any] | None = None,
     after_submit: Callable[[int], None] | None = None,
 ) -> np.ndarray:
-    """⟨Z⟩ per sample on ``target``; the run folder records every job so the run can be resumed.
+    """⟨Z⟩ per sample on ``target`` (its mitigated variant when it has one); see :func:`run_on_target`.
 
     Returns:
         Expectation values ``(N,)`` in sample order.
     """
-    rows = binding_rows(template, target.isa.circuit.parameters, features, weights)
-    start_run(
+    values = run_on_target(
+        template,
+        weights,
+        features,
+        target,
         run_dir,
-        target.isa.circuit,
-        target.isa.observable,
-        rows,
-        backend=target.name,
-        options=target.options,
-        circuit_hash=circuit_hash(target.isa.circuit),
         rows_per_job=rows_per_job,
         metadata=metadata,
+        after_submit=after_submit,
     )
-    return resume(run_dir, target.run_pub, fetch_job=target.fetch_job, after_submit=after_submit)
+    return values[target.primary]
 
 
 def accuracy(expectations: np.ndarray, labels: np.ndarray) -> float:

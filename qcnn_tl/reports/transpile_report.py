@@ -20,31 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
-from qiskit import QuantumCircuit
-from qiskit.transpiler import Target
 
 from qcnn_tl.backends.targets import fake_backend
 from qcnn_tl.backends.transpile import transpile_for_target
 from qcnn_tl.circuits import PAPER_MODELS, build_qcnn
 
 DEFAULT_DEVICES = ("fake_brisbane", "fake_torino", "fake_sherbrooke", "fake_kyiv")
-
-
-def estimated_fidelity(circuit: QuantumCircuit, target: Target, readout_physical: int) -> float:
-    """Product of ``1 - error`` over the ISA gates and the readout qubit's measurement."""
-    fidelity = 1.0
-    for instruction in circuit.data:
-        name = instruction.operation.name
-        if name in ("barrier", "delay") or name not in target.operation_names:
-            continue
-        qargs = tuple(circuit.find_bit(q).index for q in instruction.qubits)
-        props = target[name].get(qargs)
-        if props is not None and props.error:
-            fidelity *= 1 - props.error
-    measure = target["measure"].get((readout_physical,)) if "measure" in target.operation_names else None
-    if measure is not None and measure.error:
-        fidelity *= 1 - measure.error
-    return fidelity
 
 
 def transpile_report(
@@ -54,11 +35,17 @@ def transpile_report(
     encodings: Sequence[str] = ("amplitude", "angle"),
     optimization_levels: Sequence[int] = (1,),
     seed_transpiler: int = 1234,
+    layout_trials: int = 1,
+    initial_layout: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per (device, model, encoding, level).
 
+    ``estimated_fidelity`` is that of the layout kept (the best of ``layout_trials`` transpiler seeds,
+    or the pinned ``initial_layout``); ``default_fidelity`` that of the first seed's layout, what the
+    preset pass manager picks alone.
+
     Raises:
-        ValueError: On an unknown device, model name or level.
+        ValueError: On an unknown device, model name or level, or an invalid ``initial_layout``.
     """
     templates = {(a, p, e): build_qcnn(a, p, encoding=e) for e in encodings for a, p in models}
     rows = []
@@ -73,6 +60,8 @@ def transpile_report(
                     target=target,
                     optimization_level=level,
                     seed_transpiler=seed_transpiler,
+                    layout_trials=layout_trials,
+                    initial_layout=initial_layout,
                 )
                 circuit = isa.circuit
                 readout = isa.layout[template.observable.paulis[0].z.tolist().index(True)]
@@ -90,7 +79,9 @@ def transpile_report(
                         "gate_counts": dict(circuit.count_ops()),
                         "layout": list(isa.layout),
                         "readout_physical_qubit": readout,
-                        "estimated_fidelity": estimated_fidelity(circuit, target, readout),
+                        "estimated_fidelity": isa.estimated_fidelity,
+                        "default_fidelity": isa.default_fidelity,
+                        "seed_transpiler": isa.seed_transpiler,
                         "transpile_s": time.perf_counter() - start,
                     }
                 )

@@ -42,3 +42,19 @@ def test_cli_json_csv_png(tmp_path, capsys):
     assert (tmp_path / "r.csv").read_text().startswith("backend,ansatz,pooling,encoding")
     assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
     assert main(["transpile-report", "--backend", "fake_nowhere"]) == 2
+
+
+def test_chosen_layout_is_at_least_as_good_as_the_default():
+    rows = transpile_report(["fake_brisbane"], models=[("U_TTN", "zx")], encodings=["angle"], layout_trials=4)
+    (row,) = rows
+    assert row["estimated_fidelity"] >= row["default_fidelity"]
+
+
+def test_cli_initial_layout_errors_name_the_argument(capsys):
+    base = ["transpile-report", "--backend", "fake_torino", "--ansatz", "U_TTN", "--pooling", "zx"]
+    assert main([*base, "--encoding", "angle", "--initial-layout", "1", "2", "3"]) == 2
+    assert "initial_layout must give one physical qubit per circuit qubit (8); got 3" in capsys.readouterr().err
+    assert main([*base, "--encoding", "angle", "--initial-layout", "0", "1", "2", "3", "4", "5", "6", "999"]) == 2
+    assert "initial_layout qubits must be integers in 0..132; got [999]" in capsys.readouterr().err
+    assert main([*base, "--encoding", "angle", "--initial-layout", "0", "1", "2", "3", "4", "5", "6", "6"]) == 2
+    assert "initial_layout names physical qubits more than once: [6]" in capsys.readouterr().err

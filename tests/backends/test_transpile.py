@@ -28,7 +28,7 @@ def test_isa_circuit_with_mapped_observable_matches_exact(device, level, rng):
         template.circuit, template.observable, target=fake_backend(device).target, optimization_level=level
     )
     assert isa.circuit.num_qubits == fake_backend(device).num_qubits
-    assert set(isa.circuit.count_ops()) <= set(fake_backend(device).target.operation_names)
+    assert set(isa.circuit.count_ops()) - {"barrier"} <= set(fake_backend(device).target.operation_names)
     features, weights = rng.normal(size=(4, 8)), rng.normal(size=template.num_weights)
     rows = binding_rows(template, isa.circuit.parameters, features, weights)
     evs = ideal_estimator().run([(isa.circuit, isa.observable, rows)]).result()[0].data.evs
@@ -85,3 +85,30 @@ def test_isa_circuits_are_cached_on_disk(tmp_path, rng):
 def _template_parts():
     template = build_qcnn("U_TTN", "zx", encoding="angle")
     return template.circuit, template.observable
+
+
+def test_truncated_cache_entry_is_rebuilt_with_a_warning(tmp_path):
+    from qcnn_tl.backends import transpile as module
+
+    target = fake_backend("fake_torino").target
+    module._MEMORY.clear()
+    first = transpile_for_target(*_template_parts(), target=target, cache_dir=tmp_path)
+    (entry,) = (tmp_path / "isa").glob("*.qpy")
+    entry.write_bytes(entry.read_bytes()[:100])
+    module._MEMORY.clear()
+    with pytest.warns(UserWarning, match="unreadable .*rebuilding it"):
+        again = transpile_for_target(*_template_parts(), target=target, cache_dir=tmp_path)
+    assert again.layout == first.layout
+    module._MEMORY.clear()
+    transpile_for_target(*_template_parts(), target=target, cache_dir=tmp_path)  # rebuilt file reads cleanly
+
+
+def test_execution_target_honours_cache_dir(tmp_path):
+    from qcnn_tl.backends import transpile as module
+    from qcnn_tl.backends.execution import execution_target
+    from qcnn_tl.backends.profiles import RunProfile
+
+    module._MEMORY.clear()
+    template = build_qcnn("U_TTN", "zx", encoding="angle")
+    execution_target(template, RunProfile(backend="aer:fake_torino"), cache_dir=tmp_path / "mine")
+    assert len(list((tmp_path / "mine" / "isa").glob("*.qpy"))) == 1

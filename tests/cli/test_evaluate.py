@@ -37,6 +37,20 @@ def trained_model(tmp_path, small_cnn, data_dir):
     return out / "result.json", cache
 
 
+def _evaluate_args(result_path, data_dir, cache, *extra):
+    return [
+        "evaluate",
+        "--model",
+        str(result_path),
+        "--data-dir",
+        str(data_dir),
+        "--cache-dir",
+        str(cache),
+        "--quiet",
+        *extra,
+    ]
+
+
 def test_train_then_evaluate_then_jobs(trained_model, data_dir, tmp_path, capsys):
     result_path, cache = trained_model
     result = json.loads(result_path.read_text())
@@ -45,30 +59,76 @@ def test_train_then_evaluate_then_jobs(trained_model, data_dir, tmp_path, capsys
     assert (result_path.parent / "loss.png").is_file()
     capsys.readouterr()
     run_dir = tmp_path / "eval"
-    args = [
-        "evaluate",
-        "--model",
-        str(result_path),
-        "--profile",
-        "ideal",
-        "--samples",
-        "40",
-        "--run-dir",
-        str(run_dir),
-        "--data-dir",
-        str(data_dir),
-        "--cache-dir",
-        str(cache),
-        "--quiet",
-    ]
+    args = _evaluate_args(
+        result_path, data_dir, cache, "--profile", "ideal", "--samples", "40", "--run-dir", str(run_dir)
+    )
     assert main(args) == 0
     summary = json.loads((run_dir / "evaluation.json").read_text())
     assert summary["samples"] == 40 and summary["ideal_accuracy"] == summary["target_accuracy"]
-    assert summary["mean_abs_expectation_shift"] < 1e-9
-    assert "ideal (exact engine)" in capsys.readouterr().out
+    assert summary["mean_abs_shift"]["unmitigated"] < 1e-9
+    out = capsys.readouterr().out
+    assert "ideal (exact engine)" in out and "aer unmitigated" in out
+    # the model lives in the run folder: moving the original away does not break `jobs fetch`
+    result_path.rename(result_path.with_suffix(".moved"))
     assert main(["jobs", "status", str(run_dir)]) == 0
     assert "1/1 jobs done" in capsys.readouterr().out
-    assert main(["jobs", "fetch", str(run_dir)]) == 0
+    assert main(["jobs", "fetch", str(run_dir), "--cache-dir", str(cache)]) == 0
+    result_path.with_suffix(".moved").rename(result_path)
+
+    # a second run into the same folder is refused before anything is written
+    before = {p.name: p.read_bytes() for p in run_dir.iterdir()}
+    assert main(args) == 2
+    assert "already holds run" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in run_dir.iterdir()} == before
+
+    # a missing ideal.npy is a one-line error saying how to recover
+    (run_dir / "ideal.npy").unlink()
+    assert main(["jobs", "status", str(run_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "missing ideal.npy" in err and "start a new run" in err and err.count("\n") == 1
+
+
+def test_mitigated_local_evaluation_and_dry_run(trained_model, data_dir, tmp_path, capsys, monkeypatch):
+    result_path, cache = trained_model
+    capsys.readouterr()
+    import qiskit_ibm_runtime.executor_estimator as executor_estimator
+
+    def no_estimator(*args, **kwargs):
+        raise AssertionError("a dry run must not create an estimator")
+
+    with monkeypatch.context() as m:
+        m.setattr(executor_estimator, "Estimator", no_estimator)
+        dry = _evaluate_args(result_path, data_dir, cache, "--profile", "ibm_local_zne", "--samples", "4", "--dry-run")
+        assert main(dry) == 0
+    out = capsys.readouterr().out
+    assert "nothing submitted" in out and "estimated circuit fidelity" in out and "device time" in out
+    assert "mitigated" in out and "unmitigated" in out
+    assert not (tmp_path / "runs").exists() and not list(tmp_path.glob("eval*"))
+
+    run_dir = tmp_path / "zne"
+    args = _evaluate_args(result_path, data_dir, cache, "--profile", "ibm_local_zne", "--samples", "4")
+    assert main([*args, "--run-dir", str(run_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "ibm-local:fake_brisbane mitigated" in out and "ibm-local:fake_brisbane unmitigated" in out
+    summary = json.loads((run_dir / "evaluation.json").read_text())
+    assert set(summary["accuracies"]) == {"mitigated", "unmitigated"}
+    assert summary["options"]["estimator_options"]["mitigated"]["resilience"]["zne_mitigation"] is True
+    assert (run_dir / "expectations.csv").read_text().startswith("sample,label,ideal,mitigated,unmitigated")
+
+
+@pytest.mark.parametrize("samples", ["0", "-5"])
+def test_samples_must_be_positive(samples, capsys):
+    assert main(["evaluate", "--model", "x.json", "--samples", samples]) == 2
+    assert f"--samples must be a positive integer; got {samples}" in capsys.readouterr().err
+
+
+def test_default_run_dirs_are_unique(tmp_path):
+    from qcnn_tl.evaluation import default_run_dir
+
+    first = default_run_dir("ibm:ibm_brisbane", tmp_path)
+    first.mkdir()
+    second = default_run_dir("ibm:ibm_brisbane", tmp_path)
+    assert first != second and first.name.startswith("eval-ibm_ibm_brisbane-")
 
 
 def test_evaluate_bad_model_file(tmp_path, capsys):

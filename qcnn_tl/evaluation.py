@@ -1,0 +1,303 @@
+"""Evaluating a trained model on a backend through a resumable run folder (what ``qcnn-tl evaluate`` does).
+
+A run folder holds everything needed to finish or re-read the run without the original files: the
+model (``model.json``: config and weights), the labels, the ideal ⟨Z⟩ of the exact engine, the submitted
+circuit and parameter rows, the manifest (run id, SHA-256 of each of those files, every job id) and
+one ``result_<k>.npy`` per finished job. :func:`evaluate_model` starts a run, :func:`resume_evaluation`
+finishes one (``qcnn-tl jobs fetch``), :func:`run_status` reads one (``qcnn-tl jobs status``) and
+:func:`price_evaluation` prices one without submitting anything (``qcnn-tl evaluate --dry-run``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qcnn_tl._io import write_json
+from qcnn_tl.backends.execution import ExecutionTarget, execution_target
+from qcnn_tl.backends.jobs import RunManifest, check_run_dir_free, chunk_state, load_results, resume, verify_run
+from qcnn_tl.backends.pricing import RunPrice, price_run
+from qcnn_tl.backends.profiles import RunProfile, profile_from_dict
+from qcnn_tl.qnn.hardware import accuracy, binding_rows, default_rows_per_job, exact_expectations, run_on_target
+
+MODEL_FILE = "model.json"
+SUMMARY_FILE = "evaluation.json"
+EXPECTATIONS_FILE = "expectations.csv"
+
+
+@dataclass(frozen=True)
+class EvaluationSummary:
+    """Ideal vs target accuracies and expectation values of one run.
+
+    Attributes:
+        run_id: The run's id.
+        backend: Target name.
+        samples: Number of test samples.
+        ideal_accuracy: Accuracy of the exact engine.
+        accuracies: Accuracy per variant (``unmitigated``, ``mitigated``).
+        mean_abs_shift: Mean ``|⟨Z⟩_variant − ⟨Z⟩_ideal|`` per variant.
+        primary: The variant a single answer comes from.
+        options: Settings of the run (finalized estimator options included).
+        job_ids: Latest job id of every chunk.
+        model: Where the model came from.
+    """
+
+    run_id: str
+    backend: str
+    samples: int
+    ideal_accuracy: float
+    accuracies: dict[str, float]
+    mean_abs_shift: dict[str, float]
+    primary: str
+    options: dict[str, Any]
+    job_ids: list[str | None]
+    model: str | None
+
+    @property
+    def target_accuracy(self) -> float:
+        """Accuracy of the primary variant."""
+        return self.accuracies[self.primary]
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data (with ``target_accuracy``)."""
+        return asdict(self) | {"target_accuracy": self.target_accuracy}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> EvaluationSummary:
+        """Reads :meth:`to_json`'s output."""
+        return cls(**{k: v for k, v in data.items() if k != "target_accuracy"})
+
+
+def check_samples(samples: int, available: int) -> int:
+    """The number of samples to evaluate (at most ``available``).
+
+    Raises:
+        ValueError: If ``samples`` is not a positive integer.
+    """
+    if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
+        raise ValueError(f"--samples must be a positive integer; got {samples!r}")
+    return min(samples, available)
+
+
+def default_run_dir(backend: str, root: str | os.PathLike[str] = "runs") -> Path:
+    """A new folder per run: ``runs/eval-<backend>-<YYYYmmdd-HHMMSS>`` (a suffix if it exists)."""
+    stem = f"eval-{backend.replace(':', '_')}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, k = Path(root) / stem, 1
+    while path.exists():
+        k += 1
+        path = Path(root) / f"{stem}-{k}"
+    return path
+
+
+def _template(config: Mapping[str, Any]) -> Any:
+    from qcnn_tl.circuits import build_qcnn
+    from qcnn_tl.training.config import TrainConfig
+
+    train = TrainConfig(**config)
+    return build_qcnn(train.ansatz, train.pooling, encoding=train.encoding)
+
+
+def evaluate_model(
+    model: Mapping[str, Any],
+    features: np.ndarray,
+    labels: np.ndarray,
+    profile: RunProfile,
+    run_dir: str | os.PathLike[str],
+    *,
+    model_source: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    rows_per_job: int | None = None,
+    after_submit: Callable[[int], None] | None = None,
+) -> EvaluationSummary:
+    """Evaluates ``model`` on ``profile``'s backend in a new run folder.
+
+    Args:
+        model: A result of ``train``/``run`` (``config`` and ``weights``).
+        features: Test features ``(N, F)``.
+        labels: Their labels ``(N,)``.
+        profile: Backend, shots and mitigation.
+        run_dir: A new or empty folder (checked before anything is written).
+        model_source: Where the model came from (recorded).
+        cache_dir: Cache folder (transpiled circuits under ``<cache_dir>/isa``).
+        rows_per_job: Rows per PUB.
+        after_submit: Called after each submission (tests).
+
+    Returns:
+        The summary (also written as ``evaluation.json`` and ``expectations.csv``).
+    """
+    check_run_dir_free(run_dir)
+    template = _template(model["config"])
+    weights = np.asarray(model["weights"], dtype=float)
+    target = execution_target(template, profile, cache_dir=cache_dir)
+    ideal = exact_expectations(template, features, weights)
+    model_text = json.dumps({"config": dict(model["config"]), "weights": weights.tolist()}).encode()
+    files: dict[str, Callable[[Any], None]] = {
+        MODEL_FILE: lambda h: h.write(model_text),
+        "labels.npy": lambda h: np.save(h, np.asarray(labels)),
+        "ideal.npy": lambda h: np.save(h, ideal),
+    }
+    metadata = {"model": model_source, "profile": profile.to_dict(), "primary": target.primary}
+    run_on_target(
+        template,
+        weights,
+        features,
+        target,
+        run_dir,
+        rows_per_job=rows_per_job,
+        metadata=metadata,
+        files=files,
+        after_submit=after_submit,
+    )
+    return finish(run_dir)
+
+
+def _target_for_run(run_dir: Path, manifest: RunManifest, cache_dir: str | os.PathLike[str] | None) -> ExecutionTarget:
+    model = json.loads((run_dir / MODEL_FILE).read_text())
+    profile = profile_from_dict(manifest.metadata["profile"], source=f"{run_dir}/manifest.json profile")
+    return execution_target(_template(model["config"]), profile, cache_dir=cache_dir)
+
+
+def resume_evaluation(
+    run_dir: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None
+) -> EvaluationSummary:
+    """Collects a run's missing results (fetching IBM jobs, resubmitting failed or lost ones) and summarises it.
+
+    Raises:
+        QcnnTlError: If the run folder is damaged (one line saying what is missing and how to recover).
+    """
+    folder = Path(run_dir)
+    manifest = RunManifest.load(folder)
+    verify_run(folder, manifest, repair=True)
+    if not manifest.done:
+        target = _target_for_run(folder, manifest, cache_dir)
+        resume(folder, target.run_pubs(), fetch_job=target.fetch_job)
+    return finish(folder)
+
+
+def finish(run_dir: str | os.PathLike[str]) -> EvaluationSummary:
+    """Computes and writes ``evaluation.json`` and ``expectations.csv`` from a completed run."""
+    folder = Path(run_dir)
+    manifest = RunManifest.load(folder)
+    verify_run(folder, manifest)
+    values = load_results(folder, manifest)
+    labels = np.load(folder / "labels.npy")
+    ideal = np.load(folder / "ideal.npy")
+    primary = manifest.metadata.get("primary", manifest.variants[0])
+    summary = EvaluationSummary(
+        run_id=manifest.run_id,
+        backend=manifest.backend,
+        samples=len(labels),
+        ideal_accuracy=accuracy(ideal, labels),
+        accuracies={v: accuracy(evs, labels) for v, evs in values.items()},
+        mean_abs_shift={v: float(np.mean(np.abs(evs - ideal))) for v, evs in values.items()},
+        primary=primary,
+        options=manifest.options,
+        job_ids=[c.job_id for c in manifest.chunks],
+        model=manifest.metadata.get("model"),
+    )
+    write_json(folder / SUMMARY_FILE, summary.to_json())
+    columns = ["label", "ideal", *values]
+    lines = [",".join(["sample", *columns])]
+    for i in range(len(labels)):
+        cells = [str(int(labels[i])), f"{ideal[i]:.6f}", *(f"{values[v][i]:.6f}" for v in values)]
+        lines.append(",".join([str(i), *cells]))
+    (folder / EXPECTATIONS_FILE).write_text("\n".join(lines) + "\n")
+    return summary
+
+
+def format_summary(summary: EvaluationSummary, run_dir: str | os.PathLike[str] | None = None) -> list[str]:
+    """Ideal, unmitigated and mitigated accuracy and ⟨Z⟩ side by side, as printed lines."""
+    lines = [f"{'':<36} {'accuracy':>9} {'mean |dZ|':>10}   ({summary.samples} test samples)"]
+    lines.append(f"{'ideal (exact engine)':<36} {summary.ideal_accuracy:>9.4f} {'-':>10}")
+    for variant, acc in summary.accuracies.items():
+        label = f"{summary.backend} {variant}"
+        lines.append(f"{label:<36} {acc:>9.4f} {summary.mean_abs_shift[variant]:>10.4f}")
+    if run_dir is not None:
+        folder = Path(run_dir)
+        table = (folder / EXPECTATIONS_FILE).read_text().splitlines()
+        lines.append("")
+        lines.append("<Z> of the first samples (all in expectations.csv):")
+        header = table[0].split(",")
+        lines.append("  ".join(f"{h:>11}" for h in header))
+        lines.extend("  ".join(f"{c:>11}" for c in row.split(",")) for row in table[1:6])
+    if summary.backend.startswith(("aer:", "ibm-local:")):
+        lines.append("note: fake-device noise snapshots are milder than current real devices")
+    return lines
+
+
+@dataclass(frozen=True)
+class JobLine:
+    """One line of ``jobs status``."""
+
+    index: int
+    variant: str
+    rows: tuple[int, int]
+    state: str
+    job_id: str | None
+    submissions: int
+
+
+def run_status(run_dir: str | os.PathLike[str]) -> tuple[RunManifest, list[JobLine]]:
+    """The manifest and each job's state; a local job whose process died shows as ``lost``.
+
+    Raises:
+        QcnnTlError: If the run folder is damaged (one line saying what is missing and how to recover).
+    """
+    folder = Path(run_dir)
+    manifest = RunManifest.load(folder)
+    verify_run(folder, manifest)
+    jobs = [
+        JobLine(k, c.variant, (c.start, c.stop - 1), chunk_state(manifest, c), c.job_id, c.submissions)
+        for k, c in enumerate(manifest.chunks)
+    ]
+    return manifest, jobs
+
+
+def price_evaluation(
+    model: Mapping[str, Any],
+    features: np.ndarray,
+    profile: RunProfile,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    rows_per_job: int | None = None,
+) -> RunPrice:
+    """Prices an evaluation without submitting anything or creating an estimator (``--dry-run``)."""
+    template = _template(model["config"])
+    weights = np.asarray(model["weights"], dtype=float)
+    target = execution_target(template, profile, cache_dir=cache_dir)
+    rows = binding_rows(template, target.circuit.parameters, features, weights)
+    return price_run(target, rows, rows_per_job=rows_per_job or default_rows_per_job(target))
+
+
+def format_price(price: RunPrice) -> list[str]:
+    """The dry-run report, as printed lines."""
+    fidelity = "n/a" if price.estimated_fidelity is None else f"{price.estimated_fidelity:.3g}"
+    default = "n/a" if price.default_layout_fidelity is None else f"{price.default_layout_fidelity:.3g}"
+    lines = [
+        f"dry run on {price.backend}: {price.rows} samples, nothing submitted",
+        f"ISA circuit: depth {price.isa_depth}, {price.two_qubit_gates} two-qubit gates, layout {list(price.layout)}",
+        f"estimated circuit fidelity {fidelity} (first transpiler seed's layout: {default})",
+    ]
+    if price.circuit_seconds is not None:
+        lines.append(f"one execution (gates + readout): {price.circuit_seconds * 1e6:.1f} us")
+    lines.append(f"{'variant':<12} {'jobs':>5} {'rows/job':>9} {'shots/row':>10} {'shots':>12} {'device time':>12}")
+    for v in price.variants:
+        rows = f"{max(v.pub_rows)}" if len(set(v.pub_rows)) == 1 else f"<={max(v.pub_rows)}"
+        seconds = "n/a" if v.device_seconds is None else f"{v.device_seconds:.1f} s"
+        lines.append(
+            f"{v.variant:<12} {v.jobs:>5} {rows:>9} {v.shots_per_row:>10.0f} {v.total_shots:>12} {seconds:>12}"
+        )
+        lines.append(f"{'':<12} ({v.note})")
+    total = "n/a" if price.device_seconds is None else f"{price.device_seconds:.1f} s"
+    lines.append(
+        f"total: {price.total_shots} shots, about {total} of device time "
+        f"(gate and readout durations of the target, {price.rep_delay_s * 1e6:.0f} us between shots)"
+    )
+    return lines
