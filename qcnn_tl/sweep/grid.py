@@ -85,10 +85,10 @@ class SweepGrid:
                     f"[{name}] seed + repetitions - 1 must be below 2**63 (repetition k uses seed + k); "
                     f"got seed {settings.seed} with {self.repetitions} repetitions"
                 )
-        if self.train.engine != "exact":
+        if self.train.engine == "estimator":
             raise ValueError(
-                f"sweeps train on the exact engine; got engine {self.train.engine!r} "
-                "(evaluate trained models on Aer or hardware with 'qcnn-tl evaluate')"
+                f"sweeps train on the torch engines (noiseless, or under a fake device's noise with noise = ...); "
+                f"got backend {self.train.backend!r} (train with a backend in the loop with 'qcnn-tl train')"
             )
         if not (self.models and self.encodings) and not self.c2c:
             raise ValueError("the sweep runs nothing: give models and encodings, or C2C heads")

@@ -9,7 +9,8 @@ from qcnn_tl._validate import check_settings
 from qcnn_tl.circuits import ANSATZES, ENCODINGS, POOLINGS
 from qcnn_tl.data.tasks import parse_task
 
-Engine = Literal["exact", "aer"]
+Engine = Literal["exact", "noisy", "estimator"]
+Gradient = Literal["param-shift", "spsa"]
 Loss = Literal["cross_entropy", "mse"]
 Reduction = Literal["sum", "mean"]
 
@@ -24,7 +25,17 @@ class TrainConfig:
         encoding: A name from :data:`~qcnn_tl.circuits.ENCODINGS`; the CNN's width ``F`` is the encoding's
             (256 amplitude, 8 angle, 12 to 32 for the others).
         task: ``"0,1"``-style pair, ``"odd-even"`` or ``"gt4"``.
-        engine: ``"exact"`` (torch statevector) or ``"aer"`` (EstimatorQNN on Aer, exact mode).
+        noise: A fake device (``"fake_brisbane"``): train through the noisy engine, exactly under that device's
+            Aer noise model (the template transpiled for it). ``None``: noiseless.
+        noise_scale: Multiplies the device's error rates (divides :math:`T_1, T_2`); needs ``noise``.
+        readout_error: Include the readout qubit's readout error (what a measuring estimator without
+            mitigation sees); needs ``noise``.
+        backend: Run the circuits on a Qiskit estimator during training instead of a torch engine: ``"aer"``
+            (ideal, exact), ``"aer:<fake>"``, ``"ibm-local:<fake>"`` or ``"ibm:<device>"``; excludes ``noise``.
+        shots: Shots per circuit for ``backend`` (0: exact, Aer only).
+        gradient: ``"param-shift"`` or ``"spsa"``, for ``backend``.
+        optimization_level: Preset pass-manager level of the transpilation for ``noise`` or ``backend``.
+        seed_transpiler: Transpiler seed for ``noise`` or ``backend``.
         steps: Optimiser steps (paper: 200).
         batch_size: Samples per step, drawn with replacement from the whole pool (paper: 50).
         lr: Nesterov momentum step size (paper: 0.01).
@@ -41,7 +52,6 @@ class TrainConfig:
     pooling: str = "zx"
     encoding: str = "amplitude"
     task: str = "0,1"
-    engine: Engine = "exact"
     steps: int = 200
     batch_size: int = 50
     lr: float = 0.01
@@ -52,6 +62,14 @@ class TrainConfig:
     checkpoint_every: int = 50
     cnn_epochs: int = 5
     cnn_seed: int = 0
+    noise: str | None = None
+    noise_scale: float = 1.0
+    readout_error: bool = False
+    backend: str | None = None
+    shots: int = 0
+    gradient: Gradient = "param-shift"
+    optimization_level: int = 1
+    seed_transpiler: int = 1234
 
     def __post_init__(self) -> None:
         ANSATZES[self.ansatz]
@@ -59,7 +77,7 @@ class TrainConfig:
         ENCODINGS[self.encoding]
         parse_task(self.task)
         choices = {
-            "engine": ("exact", "aer"),
+            "gradient": ("param-shift", "spsa"),
             "loss": ("cross_entropy", "mse"),
             "reduction": ("sum", "mean"),
         }
@@ -69,6 +87,49 @@ class TrainConfig:
         check_settings(self, positive_ints=("steps", "batch_size", "checkpoint_every", "cnn_epochs"), positive=("lr",))
         if not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1); got {self.momentum!r}")
+        self._check_targets()
+
+    def _check_targets(self) -> None:
+        """Checks the noise and backend settings and that they fit together."""
+        check_settings(self, positive=("noise_scale",), seeds=("seed_transpiler",))
+        if self.optimization_level not in (0, 1, 2, 3):
+            raise ValueError(f"optimization_level must be 0, 1, 2 or 3; got {self.optimization_level!r}")
+        if not isinstance(self.readout_error, bool):
+            raise ValueError(f"readout_error must be true or false; got {self.readout_error!r}")
+        if not (isinstance(self.shots, int) and not isinstance(self.shots, bool) and self.shots >= 0):
+            raise ValueError(f"shots must be a non-negative integer; got {self.shots!r}")
+        if self.noise is not None and self.backend is not None:
+            raise ValueError(
+                f"noise ({self.noise!r}: the exact noisy engine) and backend ({self.backend!r}: an estimator in the "
+                "loop) exclude each other; choose one"
+            )
+        if self.noise is not None:
+            from qcnn_tl.backends.targets import fake_backends
+
+            if self.noise not in fake_backends():
+                raise ValueError(
+                    f"noise must name a fake device; got {self.noise!r}; expected one of: "
+                    f"{', '.join(sorted(fake_backends()))}"
+                )
+        else:
+            for name, default in (("noise_scale", 1.0), ("readout_error", False)):
+                if getattr(self, name) != default:
+                    raise ValueError(f"{name} needs noise (a fake device); got {name}={getattr(self, name)!r}")
+        if self.backend is None:
+            for name, default in (("shots", 0), ("gradient", "param-shift")):
+                if getattr(self, name) != default:
+                    raise ValueError(
+                        f"{name} needs backend (an estimator in the loop); got {name}={getattr(self, name)!r}"
+                    )
+        elif not isinstance(self.backend, str) or self.backend.split(":")[0] not in ("aer", "ibm-local", "ibm"):
+            raise ValueError(f"backend must be aer, aer:<fake>, ibm-local:<fake> or ibm:<device>; got {self.backend!r}")
+
+    @property
+    def engine(self) -> Engine:
+        """``"exact"`` (torch, noiseless), ``"noisy"`` (torch, under ``noise``) or ``"estimator"`` (``backend``)."""
+        if self.noise is not None:
+            return "noisy"
+        return "exact" if self.backend is None else "estimator"
 
     @property
     def num_features(self) -> int:

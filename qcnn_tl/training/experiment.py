@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -18,6 +19,7 @@ from qcnn_tl.cnn.pretrain import PretrainConfig, ensure_pretrained
 from qcnn_tl.data.features import cached_features
 from qcnn_tl.data.tasks import parse_task
 from qcnn_tl.qnn.exact_model import ExactQCNN
+from qcnn_tl.qnn.noisy import DeviceNoise, NoisyQCNN, device_noise
 from qcnn_tl.reports.plots import loss_curve
 from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.loop import QCNNModule, evaluate, train_qcnn
@@ -80,19 +82,71 @@ def task_data(
 
 
 def make_model(config: TrainConfig, template: QCNNTemplate, *, replicas: int | None = None) -> QCNNModule:
-    """The engine module named by ``config.engine`` (Aer: ideal simulator, exact mode, one replica).
+    """The engine module for ``config``: exact (noiseless), noisy (under ``config.noise``) or an estimator.
 
     Raises:
-        ValueError: If replicas are asked of the Aer engine.
+        ValueError: If replicas are asked of an estimator in the loop, or the backend is not supported.
     """
     if config.engine == "exact":
         return ExactQCNN(template, replicas=replicas)
+    if config.engine == "noisy":
+        return noisy_model(template, config.noise, config=config, replicas=replicas)  # type: ignore[arg-type]
     if replicas is not None:
-        raise ValueError("the aer engine trains one repetition at a time; use engine='exact' for replicas")
+        raise ValueError("an estimator in the loop trains one repetition at a time; use a torch engine for replicas")
+    if config.backend != "aer" or config.shots or config.gradient != "param-shift":
+        raise ValueError(
+            f"training with backend {config.backend!r}, shots {config.shots} and gradient {config.gradient!r} "
+            "is not supported; backend 'aer' (exact, parameter shift) is"
+        )
     from qcnn_tl.backends.targets import ideal_estimator, ideal_isa
     from qcnn_tl.qnn.aer import AerQCNN
 
     return AerQCNN(template, ideal_isa(template), ideal_estimator())
+
+
+def noisy_model(
+    template: QCNNTemplate,
+    device: str,
+    *,
+    config: TrainConfig,
+    replicas: int | None = None,
+    initial_weights: torch.Tensor | None = None,
+) -> NoisyQCNN:
+    """The template on the noisy engine for ``device``, with ``config``'s transpilation and noise settings.
+
+    ``config.noise_scale`` and ``config.readout_error`` apply when ``device`` is ``config.noise``; a model
+    evaluated under another device's noise (an ideal-trained model, say) sees that device as reported.
+    """
+    from qcnn_tl._paths import default_cache_dir
+    from qcnn_tl.backends.targets import fake_backend
+    from qcnn_tl.backends.transpile import transpile_for_target
+
+    backend = fake_backend(device)
+    isa = transpile_for_target(
+        template.circuit,
+        template.observable,
+        target=backend.target,
+        optimization_level=config.optimization_level,
+        seed_transpiler=config.seed_transpiler,
+        cache_dir=default_cache_dir(),
+    )
+    own = device == config.noise
+    noise = _device_noise(device, config.noise_scale if own else 1.0)
+    return NoisyQCNN(
+        template,
+        isa,
+        noise,
+        readout_error=config.readout_error if own else False,
+        replicas=replicas,
+        initial_weights=initial_weights,
+    )
+
+
+@cache
+def _device_noise(device: str, scale: float) -> DeviceNoise:
+    from qcnn_tl.backends.targets import fake_backend
+
+    return device_noise(fake_backend(device), scale=scale)
 
 
 def train_repetitions(
@@ -103,6 +157,7 @@ def train_repetitions(
     prepared: tuple[torch.Tensor, torch.Tensor] | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     train_accuracy: bool = True,
+    noisy_evaluation: Sequence[str] = (),
     progress: bool = True,
 ) -> list[dict[str, Any]]:
     """Trains one repetition of ``config``'s model per seed, all together, and evaluates each.
@@ -116,6 +171,8 @@ def train_repetitions(
         checkpoint: Resumable training checkpoint of the group.
         train_accuracy: Also evaluate the whole training pool (recorded as ``None`` otherwise; sweeps skip
             it: on the paper's grid it costs a quarter of the time and the paper reports test accuracy).
+        noisy_evaluation: Fake devices under whose noise (noisy engine, as reported) the trained weights are
+            also evaluated on the test split; recorded as ``noisy_test_accuracy[device]``.
         progress: Show a progress bar.
 
     Returns:
@@ -139,14 +196,24 @@ def train_repetitions(
     state = train_qcnn(
         model, config, train_prepared, data.train_labels, seeds=seeds, checkpoint=checkpoint, progress=progress
     )
-    eval_batch = 1024 if config.engine == "exact" else 256
+    eval_batch = {"exact": 1024, "noisy": 256}.get(config.engine, 256)
     start = time.perf_counter()
     train_acc: list[float | None] = [None] * len(seeds)
     if train_accuracy:
         train_acc = list(evaluate(model, train_prepared, data.train_labels, batch_size=eval_batch))
     test_acc = evaluate(model, test_prepared, data.test_labels, batch_size=eval_batch)
-    evaluate_s = time.perf_counter() - start
     weights = model.weight.detach().view(len(seeds), -1)
+    noisy_acc: dict[str, list[float]] = {}
+    for device in noisy_evaluation:
+        noisy = noisy_model(
+            template,
+            device,
+            config=config,
+            replicas=model.weight.shape[0] if model.weight.ndim == 2 else None,
+            initial_weights=model.weight.detach(),
+        )
+        noisy_acc[device] = evaluate(noisy, noisy.prepare(data.test_features), data.test_labels, batch_size=256)
+    evaluate_s = time.perf_counter() - start
     common = {
         "model": {"name": template.name, "num_weights": template.num_weights, "num_qubits": template.num_qubits},
         "num_train": len(data.train_labels),
@@ -164,6 +231,7 @@ def train_repetitions(
             "weights": weights[r].tolist(),
             "train_accuracy": train_acc[r],
             "test_accuracy": test_acc[r],
+            **({"noisy_test_accuracy": {d: acc[r] for d, acc in noisy_acc.items()}} if noisy_acc else {}),
             "loss_history": state.loss_history[r],
             "wall_time_s": state.wall_time_s / len(seeds),
             "evaluate_s": evaluate_s / len(seeds),
@@ -177,6 +245,7 @@ def run_training(
     out_dir: str | os.PathLike[str],
     *,
     data: TaskData,
+    noisy_evaluation: Sequence[str] = (),
     progress: bool = True,
 ) -> dict[str, Any]:
     """Trains one model and writes ``result.json``, ``loss.png`` and ``checkpoint.pt`` into ``out_dir``.
@@ -188,11 +257,18 @@ def run_training(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    [result] = train_repetitions(config, [config.seed], data=data, checkpoint=out / "checkpoint.pt", progress=progress)
+    [result] = train_repetitions(
+        config,
+        [config.seed],
+        data=data,
+        checkpoint=out / "checkpoint.pt",
+        noisy_evaluation=noisy_evaluation,
+        progress=progress,
+    )
     write_json(out / "result.json", result)
     loss_curve(
         result["loss_history"],
         out / "loss.png",
-        title=f"{result['model']['name']} on {config.task} ({config.engine})",
+        title=f"{result['model']['name']} on {config.task} ({config.noise or config.backend or 'noiseless'})",
     )
     return result

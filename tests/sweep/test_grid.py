@@ -54,7 +54,7 @@ def test_units_and_result_paths():
         ({"grid": {"reps": 3}}, r"unknown key\(s\) \['reps'\] in \[grid\]"),
         ({"train": {"ansatz": "U_5"}}, r"unknown key\(s\) \['ansatz'\] in \[train\]"),
         ({"train": {"steps": 0}}, "steps must be a positive integer"),
-        ({"train": {"engine": "aer"}}, "sweeps train on the exact engine"),
+        ({"train": {"backend": "aer"}}, "sweeps train on the torch engines"),
         ({"extra": {}}, r"unknown section\(s\) \['extra'\]"),
         ({"grid": 5}, r"^sweep: \[grid\] must be a table; got grid = 5 \(an integer\)$"),
         (

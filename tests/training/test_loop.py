@@ -94,7 +94,16 @@ def test_summed_loss_is_batch_size_times_mean():
         ({"pooling": "avg"}, "unknown pooling"),
         ({"encoding": "dense"}, "unknown encoding"),
         ({"task": "1,1"}, "unknown task"),
-        ({"engine": "gpu"}, "engine must be one of exact, aer"),
+        ({"gradient": "adam"}, "gradient must be one of param-shift, spsa"),
+        ({"noise": "fake_nowhere"}, "noise must name a fake device; got 'fake_nowhere'; expected one of: .*fake_brisbane"),
+        ({"noise": "fake_brisbane", "backend": "aer"}, "exclude each other"),
+        ({"noise_scale": 2.0}, "noise_scale needs noise"),
+        ({"readout_error": True}, "readout_error needs noise"),
+        ({"noise": "fake_brisbane", "noise_scale": 0.0}, "noise_scale must be positive and finite; got 0.0"),
+        ({"shots": 100}, "shots needs backend"),
+        ({"backend": "aer", "shots": -1}, "shots must be a non-negative integer"),
+        ({"backend": "gpu"}, "backend must be aer, aer:<fake>, ibm-local:<fake> or ibm:<device>"),
+        ({"noise": "fake_brisbane", "optimization_level": 4}, "optimization_level must be 0, 1, 2 or 3"),
         ({"steps": 0}, "steps must be a positive integer"),
         ({"momentum": 1.0}, "momentum must be in"),
     ],
@@ -102,3 +111,54 @@ def test_summed_loss_is_batch_size_times_mean():
 def test_bad_config(kwargs, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**kwargs)
+
+
+def test_engine_follows_noise_and_backend():
+    assert TrainConfig().engine == "exact"
+    assert TrainConfig(noise="fake_torino").engine == "noisy"
+    assert TrainConfig(backend="aer").engine == "estimator"
+
+
+def noisy_module(replicas=None, *, scale=1.0):
+    from qcnn_tl.training.experiment import make_model
+
+    config = TrainConfig(ansatz="U_TTN", pooling="zx", encoding="angle", noise="fake_torino", noise_scale=scale)
+    return config, make_model(config, build_qcnn("U_TTN", "zx", encoding="angle"), replicas=replicas)
+
+
+def test_training_under_noise_learns_and_resumes(rng, tmp_path):
+    """The noisy engine trains like the exact one: loss falls, replicas = separate runs, resume is exact."""
+    config, model = noisy_module()
+    config = TrainConfig(**{**config.to_dict(), "steps": 40, "checkpoint_every": 10, "seed": 2})
+    x, y = separable_pool(rng, 120)
+    prepared = model.prepare(x)
+    state = train_qcnn(model, config, prepared, y, progress=False)
+    (history,) = state.loss_history
+    assert np.mean(history[-8:]) < np.mean(history[:8])
+    _, resumed = noisy_module()
+    ckpt = tmp_path / "ckpt.pt"
+    train_qcnn(resumed, TrainConfig(**{**config.to_dict(), "steps": 20}), prepared, y, checkpoint=ckpt, progress=False)
+    payload = torch.load(ckpt, weights_only=False)
+    payload["config"] = config.to_dict()
+    torch.save(payload, ckpt)
+    again = train_qcnn(resumed, config, prepared, y, checkpoint=ckpt, progress=False)
+    assert again.loss_history[0] == pytest.approx(history, abs=1e-12)
+    _, group = noisy_module(replicas=2)
+    together = train_qcnn(group, config, prepared, y, seeds=[2, 5], progress=False)
+    assert together.loss_history[0] == pytest.approx(history, abs=1e-10)
+
+
+def test_noisy_engine_is_the_device_noise_not_the_ideal_model(rng):
+    x, _ = separable_pool(rng, 5)
+    _, noisy = noisy_module()
+    ideal = ExactQCNN(noisy.template)
+    weights = torch.as_tensor(rng.normal(size=noisy.template.num_weights))
+    with torch.no_grad():
+        noisy.weight.copy_(weights)
+        ideal.weight.copy_(weights)
+    gap = (noisy(noisy.prepare(x)) - ideal(ideal.prepare(x))).abs()
+    assert gap.max() > 1e-3
+    _, gentle = noisy_module(scale=1e-3)
+    with torch.no_grad():
+        gentle.weight.copy_(weights)
+    assert (gentle(gentle.prepare(x)) - ideal(ideal.prepare(x))).abs().max() < gap.max() / 100
