@@ -113,36 +113,50 @@ def _groups(factors: Sequence[Factor], num_qubits: int, inputs: Sequence[Paramet
     return groups
 
 
-def apply_per_sample(
-    state: torch.Tensor, steps: Sequence[tuple[int, int, tuple[int, ...]]], tables: Sequence[torch.Tensor]
+ZERO = torch.tensor([1.0, 0.0, 0.0, 1.0], dtype=torch.float64)
+"""The Pauli vector of |0⟩⟨0| = (I + Z)/2: Tr(P ρ) for P = I, X, Y, Z."""
+
+
+def encode_group(
+    batch: int, num_sites: int, steps: Sequence[tuple[int, int, tuple[int, ...]]], tables: Sequence[torch.Tensor]
 ) -> torch.Tensor:
-    r"""Applies per-sample block matrices to per-sample Pauli vectors, moving sites by axis permutations.
+    r"""Per-sample Pauli vectors of |0…0⟩ after per-sample blocks on ``num_sites`` sites.
 
     Args:
-        state: ``(B, 4**k)`` vectors over ``k`` sites (site ``i`` is digit ``i`` of the index, base 4).
-        steps: Per block ``(table, index, sites)``.
+        batch: Number of samples ``B``.
+        num_sites: Sites of the group (qubits).
+        steps: Per block ``(table, index, sites)``, in circuit order.
         tables: Per table, the block matrices ``(B, num_blocks, d, d)``.
 
     Returns:
-        The vectors ``(B, 4**k)`` after the blocks.
+        ``(B, 4**num_sites)``, site ``i`` the base-4 digit ``i`` of the index.
 
-    The block's sites are brought to the front by a permutation of the ``(4,) * k`` axes that keeps the other
-    axes in their order (long contiguous runs: much cheaper than a gather), multiplied, and left in that
-    order for the next block; one permutation at the end restores the index order.
+    Sites join the vector when a block first touches them (until then they hold :data:`ZERO`), so the early
+    blocks of a state preparation act on short vectors. A block's sites are brought to the front by a
+    permutation of the ``(4,) * k`` axes that keeps the other axes in order (long contiguous runs: several
+    times cheaper than a gather), multiplied, and left in that order for the next block; one permutation at
+    the end restores the index order.
     """
-    batch, size = state.shape
-    num_sites = round(np.log(size) / np.log(SITE))
-    order = list(reversed(range(num_sites)))  # axis j holds site order[j]
+    state = torch.ones(batch, 1, dtype=torch.float64)
+    order: list[int] = []  # axis j + 1 of the state holds site order[j]
     for table, index, sites in steps:
+        for site in sites:
+            if site not in order:
+                state = (ZERO[:, None] * state[:, None, :]).reshape(batch, -1)
+                order.insert(0, site)
         front = list(reversed(sites))  # a block's local index has its first qubit as lowest digit
         rest = [site for site in order if site not in front]
         perm = [order.index(site) for site in front + rest]
-        moved = state.view(batch, *(SITE,) * num_sites).permute(0, *(1 + p for p in perm))
+        moved = state.view(batch, *(SITE,) * len(order)).permute(0, *(1 + p for p in perm))
         block = tables[table][:, index]
-        state = (block @ moved.reshape(batch, block.shape[-1], -1)).view(batch, size)
+        state = (block @ moved.reshape(batch, block.shape[-1], -1)).view(batch, -1)
         order = front + rest
+    for site in range(num_sites):
+        if site not in order:
+            state = (ZERO[:, None] * state[:, None, :]).reshape(batch, -1)
+            order.insert(0, site)
     final = [order.index(site) for site in reversed(range(num_sites))]
-    return state.view(batch, *(SITE,) * num_sites).permute(0, *(1 + p for p in final)).reshape(batch, size)
+    return state.view(batch, *(SITE,) * num_sites).permute(0, *(1 + p for p in final)).reshape(batch, -1)
 
 
 class NoisyEngine:
@@ -275,15 +289,8 @@ class NoisyEngine:
     def _encode_chunk(self, x: torch.Tensor) -> torch.Tensor:
         out = []
         for group in self._groups:
-            zero = torch.zeros(SITE ** len(group.qubits), dtype=torch.float64)
-            zero[
-                [sum(SITE**j * 3 * bit for j, bit in enumerate(bits)) for bits in np.ndindex(*(2,) * len(group.qubits))]
-            ] = 1
-            state = zero.expand(len(x), -1).contiguous()
-            if group.steps:
-                tables = [table.matrices(x) for table in group.tables]
-                state = apply_per_sample(state, group.steps, tables)
-            out.append(state)
+            tables = [table.matrices(x) for table in group.tables]
+            out.append(encode_group(len(x), len(group.qubits), group.steps, tables))
         return torch.cat(out, dim=-1)
 
     def pulled_back(self, weights: torch.Tensor) -> torch.Tensor:
