@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from qcnn_tl.circuits import ENCODINGS, PAPER_ENCODINGS
+from qcnn_tl._io import check_writable
+from qcnn_tl.circuits import ENCODINGS, PAPER_ENCODINGS, qcnn_layout
 from qcnn_tl.circuits.export import export_templates
 from qcnn_tl.reports.circuit_table import circuit_table
 from qcnn_tl.reports.drawing import draw_template
+
+_NUM_LEVELS = len(qcnn_layout(8))
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -34,7 +37,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     draw.add_argument(
         "--template-encoding", dest="draw_encoding", default="angle", choices=list(ENCODINGS), metavar="ENCODING"
     )
-    draw.add_argument("--level", type=int, help="draw only this level (1-based), without the encoding")
+    draw.add_argument(
+        "--level", type=int, help=f"draw only this level (1..{_NUM_LEVELS}, 1-based), without the encoding"
+    )
     draw.add_argument("--out", help="PNG path (default: <ansatz>_<pooling>[_level<k>].png)")
     p.set_defaults(func=command)
 
@@ -42,12 +47,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def command(args: argparse.Namespace) -> int:
     """Runs the subcommand."""
     if args.action == "export":
+        check_writable(args.directory, "directory", folder=True)
         written = export_templates(args.directory, args.encodings)
         print(f"wrote {len(written)} files to {args.directory}/")
         return 0
     if args.action == "draw":
+        if args.level is not None and not 1 <= args.level <= _NUM_LEVELS:
+            raise ValueError(f"--level must be in 1..{_NUM_LEVELS} (levels are 1-based); got {args.level}")
         suffix = "" if args.level is None else f"_level{args.level}"
-        out = args.out or f"{args.ansatz}_{args.pooling}{suffix}.png"
+        out = check_writable(args.out or f"{args.ansatz}_{args.pooling}{suffix}.png", "--out")
         print(draw_template(args.ansatz, args.pooling, out, encoding=args.draw_encoding, level=args.level))
         return 0
     rows = circuit_table(encoding=args.encoding)

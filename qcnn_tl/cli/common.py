@@ -1,9 +1,10 @@
-"""Arguments shared by several subcommands."""
+"""Arguments shared by several subcommands: data folders, seeds, positive counts, torch threads."""
 
 from __future__ import annotations
 
 import argparse
 
+from qcnn_tl._validate import SEED_LIMIT
 from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.experiment import TaskData, task_data
 
@@ -27,3 +28,51 @@ def data_for(config: TrainConfig, args: argparse.Namespace) -> TaskData:
     return task_data(
         config, data_dir=args.data_dir, download=args.download, cache_dir=args.cache_dir, progress=not args.quiet
     )
+
+
+def seed_type(text: str) -> int:
+    """The argparse ``type`` of every ``--seed``: an integer in ``[0, 2**63)``.
+
+    Raises:
+        argparse.ArgumentTypeError: On anything else (argparse prints it with the option's name).
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, 2**63); got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """The argparse ``type`` of counts (``--workers``, ``--threads``, ``--steps``): an integer ≥ 1.
+
+    Raises:
+        argparse.ArgumentTypeError: On anything else.
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}")
+    return value
+
+
+def add_threads_argument(parser: argparse.ArgumentParser, *, what: str = "") -> None:
+    """``--threads N`` (default 1), applied by :func:`set_threads`."""
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help=f"torch threads{what} (default 1: the fastest for this engine, and robust to other load)",
+    )
+
+
+def set_threads(args: argparse.Namespace) -> None:
+    """Sets torch's intra-op thread count to ``args.threads``; call first thing in a command."""
+    import torch
+
+    torch.set_num_threads(args.threads)

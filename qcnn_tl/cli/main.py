@@ -45,6 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (QcnnTlError, ValueError) as exc:
         print(f"qcnn-tl {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the machine's refusal (disk full, permissions), not the user's input
+        print(f"qcnn-tl {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(
             f"qcnn-tl {args.command}: interrupted; checkpoints written so far are kept",

@@ -6,7 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from qcnn_tl.cli.common import add_data_arguments
+from qcnn_tl._io import check_writable
+from qcnn_tl.cli.common import add_data_arguments, add_threads_argument, seed_type, set_threads
 from qcnn_tl.cnn.pretrain import PretrainConfig, pretrain
 from qcnn_tl.data.datasets import default_cache_dir
 
@@ -21,10 +22,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="feature width F: the encoding's (256 amplitude, 8 angle, 12-32 others)",
     )
     p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_type, default=0)
     p.add_argument("--train-subset", type=int, help="use only the first N training images")
     p.add_argument("--out", help="checkpoint path (default: the cache, where `run`/`train` look)")
     add_data_arguments(p)
+    add_threads_argument(p)
     p.set_defaults(func=command)
 
 
@@ -37,7 +39,8 @@ def command(args: argparse.Namespace) -> int:
         train_subset=args.train_subset,
     )
     cache = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
-    out = args.out or cache / "cnn" / config.cache_name()
+    out = check_writable(args.out or cache / "cnn" / config.cache_name(), "--out" if args.out else "--cache-dir")
+    set_threads(args)
     ckpt = pretrain(config, data_dir=args.data_dir, download=args.download, out=out, progress=not args.quiet)
     meta = ckpt.metadata
     print(

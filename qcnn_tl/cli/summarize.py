@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from qcnn_tl._io import check_writable
 from qcnn_tl.reports.summary import summarize
 
 
@@ -17,6 +18,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Runs the subcommand."""
+    if args.out:
+        check_writable(args.out, "--out", folder=True)
     summary = summarize(args.sweep_dir, args.out)
     print(summary["markdown"])
     print("written: " + ", ".join(summary["files"]))
