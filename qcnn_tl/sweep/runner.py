@@ -3,13 +3,16 @@
 Both back ends are a :class:`concurrent.futures.Executor` (``ProcessPoolExecutor`` with the *spawn* start
 method, or ``distributed.Client.get_executor()``), so the driver code is the same. The driver prepares
 every task's data first (pre-training the CNN and extracting features once, not in every worker), then
-writes each finished run to its own JSON file, atomically, as soon as its unit returns: an interrupted
-sweep loses only the units in flight, and a re-run skips every run whose file exists.
+writes each finished run to its own JSON file, atomically, as soon as its unit returns: a re-run skips
+every run whose file exists.
+
+Stopping: on Ctrl-C the driver stops at once. It kills the local workers, so the units in flight are
+lost, and returns a report that says what was kept; every run finished before is on disk. Local workers
+also end when the driver is killed (see :func:`~qcnn_tl.sweep.worker.init_local_worker`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing
 import os
@@ -22,12 +25,13 @@ from typing import Any
 
 from tqdm import tqdm
 
-from qcnn_tl._io import write_json
+from qcnn_tl._io import read_json_object, write_json
 from qcnn_tl._paths import default_cache_dir
+from qcnn_tl._validate import is_positive_int
 from qcnn_tl.data.datasets import resolve_data_dir
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.sweep.grid import SweepGrid, Unit
-from qcnn_tl.sweep.worker import data_key, run_unit
+from qcnn_tl.sweep.worker import data_key, init_local_worker, run_unit
 from qcnn_tl.training.experiment import task_data
 
 log = logging.getLogger(__name__)
@@ -40,21 +44,28 @@ class SweepReport:
     Attributes:
         total: Runs in the grid.
         skipped: Runs already finished before this call.
-        completed: Runs finished by this call.
+        completed: Runs finished (and written) by this call.
         failures: ``(unit, error)`` lines of units that raised.
+        interrupted: Whether Ctrl-C stopped the sweep; the runs not written are left for a re-run.
     """
 
     total: int
     skipped: int = 0
     completed: int = 0
     failures: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def remaining(self) -> int:
+        """Runs of the grid without a result file (failed, interrupted or never started)."""
+        return self.total - self.skipped - self.completed
 
 
 def pending_units(grid: SweepGrid, out_dir: Path, *, data_dir: str | None, cache_dir: str | None) -> list[Unit]:
     """The grid's units restricted to the seeds that have no result file yet.
 
     Raises:
-        QcnnTlError: If a result file exists but records another configuration.
+        QcnnTlError: If a result file exists but records another configuration, or is not a run result.
     """
     pending = []
     for unit in grid.units(data_dir=data_dir, cache_dir=cache_dir):
@@ -64,7 +75,7 @@ def pending_units(grid: SweepGrid, out_dir: Path, *, data_dir: str | None, cache
             if not path.is_file():
                 missing.append(seed)
                 continue
-            recorded = json.loads(path.read_text()).get("config")
+            recorded = read_json_object(path, "a run result").get("config")
             if recorded != unit.config_for(seed):
                 raise QcnnTlError(f"{path} holds a run of another configuration; use another --out")
         if missing:
@@ -72,12 +83,29 @@ def pending_units(grid: SweepGrid, out_dir: Path, *, data_dir: str | None, cache
     return pending
 
 
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    # concurrent.futures offers no public way to stop running workers before Python 3.14.
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
+
+
 @contextmanager
 def _executor(workers: int | None, scheduler: str | None) -> Iterator[Executor]:
+    """The local pool or the Dask executor; leaving it by an exception stops the local workers at once."""
     if scheduler is None:
-        count = workers or os.cpu_count() or 1
-        with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool = ProcessPoolExecutor(
+            max_workers=workers or os.cpu_count() or 1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=init_local_worker,
+            initargs=(os.getpid(),),
+        )
+        try:
             yield pool
+        except BaseException:
+            _kill_workers(pool)
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         return
     try:
         from distributed import Client
@@ -110,7 +138,7 @@ def run_sweep(
     Args:
         grid: What to run.
         out_dir: Sweep folder; holds ``sweep.json`` (the grid) and one result file per run.
-        workers: Local worker processes (default: one per CPU core); ignored with ``scheduler``.
+        workers: Local worker processes (default, None: one per CPU core); ignored with ``scheduler``.
         scheduler: Address of a Dask distributed scheduler (``tcp://host:8786``); its workers must see
             the same data and cache folders (shared file system).
         data_dir: Dataset root (default: ``$QCNN_TL_DATA`` or the user cache).
@@ -119,17 +147,20 @@ def run_sweep(
         progress: Show a progress bar over runs.
 
     Returns:
-        Counts of skipped, completed and failed runs.
+        Counts of skipped, completed and failed runs; ``interrupted`` if Ctrl-C stopped the units (the
+        runs finished until then are written, the units in flight are dropped).
 
     Raises:
+        ValueError: If ``workers`` is not None or a positive integer.
         QcnnTlError: If ``out_dir`` holds results of another configuration, or the scheduler is unreachable.
     """
+    if workers is not None and not is_positive_int(workers):
+        raise ValueError(f"workers must be a positive integer (or None: one per CPU core); got {workers!r}")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     data_root = str(resolve_data_dir(data_dir).resolve())
     cache_root = str(Path(cache_dir or default_cache_dir()).resolve())
-    write_json(out / "sweep.json", grid.to_dict())
     pending = pending_units(grid, out, data_dir=data_root, cache_dir=cache_root)
+    write_json(out / "sweep.json", grid.to_dict())  # only now: a refused sweep leaves the folder's grid as it was
     report = SweepReport(total=grid.num_runs)
     report.skipped = report.total - sum(len(u.seeds) for u in pending)
     if not pending:
@@ -141,27 +172,30 @@ def run_sweep(
             seen.add(key)
             task_data(unit.config, data_dir=data_root, download=download, cache_dir=cache_root, progress=progress)
     bar = tqdm(total=report.total, initial=report.skipped, desc="sweep", unit="run", disable=not progress)
-    with _executor(workers, scheduler) as executor:
-        futures: dict[Future[list[dict[str, Any]]], Unit] = {executor.submit(run_unit, u): u for u in pending}
-        try:
-            for future in as_completed(futures):
-                unit = futures[future]
-                try:
-                    results = future.result()
-                except Exception as exc:  # one failing unit must not stop the others
-                    report.failures.append(f"{unit.describe()}: {type(exc).__name__}: {exc}")
-                    log.error("unit failed: %s", report.failures[-1])
-                    continue
-                for seed, result in zip(unit.seeds, results, strict=True):
-                    write_json(out / unit.result_path(seed), result)
-                report.completed += len(results)
-                bar.update(len(results))
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
-        finally:
-            bar.close()
+    try:
+        with _executor(workers, scheduler) as executor:
+            futures: dict[Future[list[dict[str, Any]]], Unit] = {executor.submit(run_unit, u): u for u in pending}
+            try:
+                for future in as_completed(futures):
+                    unit = futures[future]
+                    try:
+                        results = future.result()
+                    except Exception as exc:  # one failing unit must not stop the others
+                        report.failures.append(f"{unit.describe()}: {type(exc).__name__}: {exc}")
+                        log.error("unit failed: %s", report.failures[-1])
+                        continue
+                    for seed, result in zip(unit.seeds, results, strict=True):
+                        write_json(out / unit.result_path(seed), result)
+                        report.completed += 1
+                        bar.update(1)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+    except KeyboardInterrupt:
+        report.interrupted = True
+    finally:
+        bar.close()
     if report.failures:
         write_json(out / "failures.json", report.failures)
     return report

@@ -3,10 +3,19 @@
 A worker keeps each task's features and each encoding's prepared training pool in memory between units:
 preparing an amplitude-encoded pool (≈ 12,000 states) costs about as much as training ten models, and it
 does not depend on the ansatz or pooling, only on the encoding circuit and the features.
+
+Workers of the local pool start with :func:`init_local_worker`: they leave Ctrl-C to the driver, and they
+end when the driver ends, however it ends (a killed driver must not leave ≈ 1 GB processes behind).
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
+import sys
+import threading
+import time
 from typing import Any
 
 import torch
@@ -20,6 +29,39 @@ from qcnn_tl.training.experiment import DataSpec, TaskData, task_data, train_rep
 
 _DATA: dict[tuple[Any, ...], TaskData] = {}
 _PREPARED: dict[tuple[Any, ...], tuple[torch.Tensor, torch.Tensor]] = {}
+
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _kill_with_parent() -> bool:
+    """Asks Linux to SIGKILL this process when its parent ends; False where that is not available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent_pid: int, interval: float) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(interval)
+    os._exit(1)
+
+
+def init_local_worker(parent_pid: int) -> None:
+    """Initializer of the local pool's workers: ignore Ctrl-C, and end when the driver ``parent_pid`` ends.
+
+    On Linux the kernel kills the worker when the driver ends (``PR_SET_PDEATHSIG``); elsewhere a daemon
+    thread checks the parent pid every half second.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not _kill_with_parent():
+        threading.Thread(target=_watch_parent, args=(parent_pid, 0.5), name="watch-driver", daemon=True).start()
+    if os.getppid() != parent_pid:  # the driver ended before the watch began
+        os._exit(1)
 
 
 def data_key(config: DataSpec) -> tuple[Any, ...]:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import tomllib
 from dataclasses import replace
 from pathlib import Path
 
+import psutil
 import pytest
 
 from qcnn_tl.cli.main import main
@@ -16,7 +22,8 @@ from qcnn_tl.sweep.runner import run_sweep
 from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.experiment import task_data, train_repetitions
 
-CI_GRID = Path(__file__).resolve().parents[2] / "benchmarks" / "ci_grid.toml"
+REPO = Path(__file__).resolve().parents[2]
+CI_GRID = REPO / "benchmarks" / "ci_grid.toml"
 GRID = grid_from_dict(tomllib.loads(CI_GRID.read_text()))
 
 
@@ -114,3 +121,85 @@ def test_cli_sweep_then_summarize(pooled, tmp_path, data_dir, epoch1_cache, caps
     assert "holds a run of another configuration" in capsys.readouterr().err
     assert main(["sweep", "--models", "U_SU4", "--out", str(tmp_path / "x")]) == 2
     assert "must be 'ANSATZ/POOLING'" in capsys.readouterr().err
+
+
+class TestStopping:
+    """A killed driver takes its workers with it; Ctrl-C stops promptly and keeps every finished run."""
+
+    @staticmethod
+    def _start(tmp_path, data_dir, epoch1_cache, *, toml):
+        spec = tmp_path / "grid.toml"
+        spec.write_text(toml)
+        out = tmp_path / "out"
+        command = [sys.executable, "-m", "qcnn_tl.cli.main", "sweep", str(spec), "--out", str(out), "--quiet"]
+        command += ["--data-dir", str(data_dir), "--cache-dir", str(epoch1_cache), "--workers", "2"]
+        driver = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its own process group, as a shell gives a foreground job
+        )
+        return driver, out
+
+    @staticmethod
+    def _wait_for(condition, timeout, what):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            time.sleep(0.2)
+
+    @staticmethod
+    def _alive(processes):
+        alive = []
+        for process in processes:
+            try:
+                if process.status() != psutil.STATUS_ZOMBIE:  # pid 1 may not reap orphans at once
+                    alive.append(process)
+            except psutil.NoSuchProcess:
+                pass
+        return alive
+
+    def _workers_started(self, driver, count):
+        children = psutil.Process(driver.pid).children()
+        workers = [c for c in children if "spawn_main" in " ".join(c.cmdline())]
+        return children if len(workers) >= count else None
+
+    LONG = '[grid]\nmodels = ["U_SU4/zx", "Con_Z/zx"]\nencodings = ["angle"]\ntasks = ["0,1"]\nrepetitions = 1\n'
+
+    def test_sigkill_of_the_driver_ends_its_workers(self, pooled, tmp_path, data_dir, epoch1_cache):
+        toml = self.LONG + "c2c = []\n[train]\nsteps = 1000000\ncnn_epochs = 1\n"
+        driver, _ = self._start(tmp_path, data_dir, epoch1_cache, toml=toml)
+        try:
+            self._wait_for(lambda: self._workers_started(driver, 2), 120, "two workers")
+            children = self._workers_started(driver, 2)
+            assert len(children) >= 3  # two workers and multiprocessing's resource tracker
+            time.sleep(2)  # let the workers get into their units
+            driver.kill()
+            driver.wait(timeout=10)
+            self._wait_for(lambda: not self._alive(children), 10, f"{self._alive(children)} to end")
+        finally:
+            for process in self._alive(psutil.Process(driver.pid).children() if driver.poll() is None else []):
+                process.kill()
+            driver.kill()
+
+    def test_ctrl_c_stops_promptly_and_keeps_finished_runs(self, pooled, tmp_path, data_dir, epoch1_cache):
+        toml = self.LONG.replace(', "Con_Z/zx"', "") + 'c2c = ["1d"]\n[train]\nsteps = 1000000\ncnn_epochs = 1\n'
+        toml += "[c2c]\nnum_train = 500\ncnn_epochs = 1\n"  # a quick C2C run beside a QCNN run that never ends
+        driver, out = self._start(tmp_path, data_dir, epoch1_cache, toml=toml)
+        try:
+            self._wait_for(lambda: list(out.glob("runs/c2c/**/seed*.json")), 180, "the C2C run")
+            children = psutil.Process(driver.pid).children()
+            start = time.monotonic()
+            os.killpg(driver.pid, signal.SIGINT)
+            _, err = driver.communicate(timeout=15)
+            assert time.monotonic() - start < 10
+            assert driver.returncode == 130, err
+            assert "qcnn-tl sweep: interrupted after" in err and "Traceback" not in err
+            assert "1 runs of this call are written (1 of 2 in" in err and "do the other 1." in err
+            self._wait_for(lambda: not self._alive(children), 10, f"{self._alive(children)} to end")
+            assert [p.name for p in out.glob("runs/**/seed*.json")] == ["seed0.json"]
+        finally:
+            driver.kill()
