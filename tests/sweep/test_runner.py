@@ -81,6 +81,14 @@ def test_results_of_another_configuration_are_refused(pooled, data_dir, epoch1_c
     other = replace(GRID, train=replace(GRID.train, steps=6))
     with pytest.raises(QcnnTlError, match="holds a run of another configuration"):
         run_sweep(other, out, workers=1, data_dir=data_dir, cache_dir=epoch1_cache, progress=False)
+    assert json.loads((out / "sweep.json").read_text()) == GRID.to_dict()  # the folder's grid is unchanged
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
+def test_workers_must_be_a_positive_integer(workers, tmp_path):
+    with pytest.raises(ValueError, match=r"workers must be a positive integer \(or None: one per CPU core\)"):
+        run_sweep(GRID, tmp_path, workers=workers)
+    assert not (tmp_path / "sweep.json").exists()
 
 
 def test_dask_local_cluster_gives_the_same_results(pooled, tmp_path, data_dir, epoch1_cache):
