@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from qcnn_tl._io import write_json
 from qcnn_tl.backends.execution import ExecutionTarget, execution_target
@@ -158,6 +160,82 @@ def evaluate_model(
     return finish(run_dir)
 
 
+def evaluate_with_engine(
+    model: Mapping[str, Any],
+    features: np.ndarray,
+    labels: np.ndarray,
+    profile: RunProfile,
+    run_dir: str | os.PathLike[str],
+    *,
+    model_source: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    seed: int = 0,
+) -> EvaluationSummary:
+    """Evaluates ``model`` on an Aer target with qcnn_tl's own engines, in this process (seconds, no jobs).
+
+    For ``aer:<fake>`` the noisy engine runs the same ISA circuit the Aer path would submit, exactly under the
+    device's noise model, in two variants: ``noisy`` (no readout error: what Aer's ``EstimatorV2`` and a Runtime
+    estimator with TREX report) and ``noisy+readout`` (a measuring estimator without readout mitigation). With
+    ``profile.shots`` > 0 each variant is also sampled with that many shots (``…/shots``, seeded). For ``aer``
+    the exact engine is the target itself. See ``docs/noise.md``.
+
+    Raises:
+        ValueError: If the profile's backend is not an Aer target.
+    """
+    from qcnn_tl.qnn.noisy import NoisyEngine, device_noise, sample_expectation
+
+    kind, _, device = profile.backend.partition(":")
+    if kind != "aer":
+        raise ValueError(f"the engines simulate aer and aer:<fake> targets; got {profile.backend!r} (use Aer jobs)")
+    check_run_dir_free(run_dir)
+    folder = Path(run_dir)
+    template = _template(model["config"])
+    weights = np.asarray(model["weights"], dtype=float)
+    ideal = exact_expectations(template, features, weights)
+    values: dict[str, np.ndarray] = {}
+    options: dict[str, Any] = {"engine": "qcnn_tl exact engine", "shots": profile.shots, "seed": seed}
+    if device:
+        target = execution_target(template, profile, cache_dir=cache_dir)
+        noise = device_noise(_fake(device))
+        inputs = template.input_values(features)
+        w = torch.as_tensor(weights)
+        for variant, readout in (("noisy", False), ("noisy+readout", True)):
+            engine = NoisyEngine.from_isa(template, target.isa, noise, readout_error=readout)
+            with torch.no_grad():
+                values[variant] = engine(inputs, w).numpy()
+        options = target.options | {"engine": "qcnn_tl noisy engine (exact under the Aer noise model)", "seed": seed}
+    else:
+        values["exact"] = ideal
+    if profile.shots:
+        for variant in list(values):
+            sampled = sample_expectation(torch.as_tensor(values[variant]), profile.shots, seed=seed)
+            values[f"{variant}/shots"] = sampled.numpy()
+    folder.mkdir(parents=True, exist_ok=True)
+    model_text = json.dumps({"config": dict(model["config"]), "weights": weights.tolist()})
+    (folder / MODEL_FILE).write_text(model_text)
+    np.save(folder / "labels.npy", np.asarray(labels))
+    np.save(folder / "ideal.npy", ideal)
+    summary = _summary(
+        run_id=uuid.uuid4().hex,
+        backend=profile.backend,
+        labels=np.asarray(labels),
+        ideal=ideal,
+        values=values,
+        primary=next(iter(values)),
+        options=options | {"profile": profile.to_dict()},
+        job_ids=[],
+        model=model_source,
+    )
+    _write_summary(folder, summary, np.asarray(labels), ideal, values)
+    return summary
+
+
+def _fake(device: str) -> Any:
+    from qcnn_tl.backends.targets import fake_backend
+
+    return fake_backend(device)
+
+
 def _target_for_run(run_dir: Path, manifest: RunManifest, cache_dir: str | os.PathLike[str] | None) -> ExecutionTarget:
     model = json.loads((run_dir / MODEL_FILE).read_text())
     profile = profile_from_dict(manifest.metadata["profile"], source=f"{run_dir}/manifest.json profile")
@@ -190,18 +268,37 @@ def finish(run_dir: str | os.PathLike[str]) -> EvaluationSummary:
     labels = np.load(folder / "labels.npy")
     ideal = np.load(folder / "ideal.npy")
     primary = manifest.metadata.get("primary", manifest.variants[0])
-    summary = EvaluationSummary(
+    summary = _summary(
         run_id=manifest.run_id,
         backend=manifest.backend,
-        samples=len(labels),
-        ideal_accuracy=accuracy(ideal, labels),
-        accuracies={v: accuracy(evs, labels) for v, evs in values.items()},
-        mean_abs_shift={v: float(np.mean(np.abs(evs - ideal))) for v, evs in values.items()},
+        labels=labels,
+        ideal=ideal,
+        values=values,
         primary=primary,
         options=manifest.options,
         job_ids=[c.job_id for c in manifest.chunks],
         model=manifest.metadata.get("model"),
     )
+    _write_summary(folder, summary, labels, ideal, values)
+    return summary
+
+
+def _summary(
+    *, labels: np.ndarray, ideal: np.ndarray, values: Mapping[str, np.ndarray], **fields: Any
+) -> EvaluationSummary:
+    return EvaluationSummary(
+        samples=len(labels),
+        ideal_accuracy=accuracy(ideal, labels),
+        accuracies={v: accuracy(evs, labels) for v, evs in values.items()},
+        mean_abs_shift={v: float(np.mean(np.abs(evs - ideal))) for v, evs in values.items()},
+        **fields,
+    )
+
+
+def _write_summary(
+    folder: Path, summary: EvaluationSummary, labels: np.ndarray, ideal: np.ndarray, values: Mapping[str, np.ndarray]
+) -> None:
+    """Writes ``evaluation.json`` and ``expectations.csv``."""
     write_json(folder / SUMMARY_FILE, summary.to_json())
     columns = ["label", "ideal", *values]
     lines = [",".join(["sample", *columns])]
@@ -209,7 +306,6 @@ def finish(run_dir: str | os.PathLike[str]) -> EvaluationSummary:
         cells = [str(int(labels[i])), f"{ideal[i]:.6f}", *(f"{values[v][i]:.6f}" for v in values)]
         lines.append(",".join([str(i), *cells]))
     (folder / EXPECTATIONS_FILE).write_text("\n".join(lines) + "\n")
-    return summary
 
 
 def format_summary(summary: EvaluationSummary, run_dir: str | os.PathLike[str] | None = None) -> list[str]:

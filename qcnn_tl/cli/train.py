@@ -1,69 +1,86 @@
-"""``qcnn-tl train``: train one QCNN on a binary MNIST task."""
+"""``qcnn-tl train``: train one QCNN on a binary MNIST task, noiseless, under a device's noise, or on a backend."""
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
+import re
+import typing
+from dataclasses import MISSING, fields
 from pathlib import Path
 
-from qcnn_tl.cli.common import add_data_arguments, data_for
+from qcnn_tl._io import check_writable
+from qcnn_tl.cli.common import add_data_arguments, add_threads_argument, data_for, positive_int, seed_type, set_threads
 from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.experiment import run_training
 
+_HIDDEN = frozenset({"checkpoint_every"})
+"""Fields without a flag (the checkpoint cadence is an implementation detail of resuming)."""
+
+_TYPES = {"seed": seed_type, "seed_transpiler": seed_type, "steps": positive_int, "batch_size": positive_int}
+
+
+def _field_help() -> dict[str, str]:
+    """Each field's description from the ``Attributes:`` section of :class:`TrainConfig`'s docstring."""
+    doc = inspect.getdoc(TrainConfig) or ""
+    section = doc.split("Attributes:", 1)[1]
+    out: dict[str, str] = {}
+    for match in re.finditer(r"^    (\w+): (.*?)(?=^    \w+: |\Z)", section, flags=re.M | re.S):
+        text = " ".join(match.group(2).split())
+        text = re.sub(r":\w+:`~?(?:[\w.]*\.)?([^`]+)`", r"\1", text)  # :math:`T_1`, :data:`~a.b.NAME`
+        out[match.group(1)] = re.sub(r'``"?([^`"]*)"?``', r"\1", text).replace("%", "%%")
+    return out
+
 
 def add_config_arguments(p: argparse.ArgumentParser) -> None:
-    """The :class:`TrainConfig` flags."""
-    d = TrainConfig()
-    p.add_argument("--ansatz", default=d.ansatz)
-    p.add_argument("--pooling", default=d.pooling)
-    p.add_argument("--encoding", default=d.encoding)
-    p.add_argument(
-        "--task",
-        default=d.task,
-        help="'a,b' digit pair, 'odd-even' or 'gt4' (label 1 = first class)",
-    )
-    p.add_argument("--engine", default=d.engine, help="exact | aer")
-    p.add_argument("--steps", type=int, default=d.steps)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--loss", default=d.loss, help="cross_entropy | mse")
-    p.add_argument("--reduction", default=d.reduction, help="sum (reference code) | mean")
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--cnn-epochs", type=int, default=d.cnn_epochs)
+    """One flag per :class:`TrainConfig` field, typed and documented from the dataclass."""
+    helps = _field_help()
+    hints = typing.get_type_hints(TrainConfig)
+    for f in fields(TrainConfig):
+        if f.name in _HIDDEN:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        default = f.default if f.default is not MISSING else None
+        hint = hints[f.name]
+        choices = typing.get_args(hint) if typing.get_origin(hint) is typing.Literal else None
+        if hint is bool:
+            p.add_argument(flag, action="store_true", help=helps.get(f.name))
+            continue
+        kind = _TYPES.get(f.name, type(default) if default is not None else str)
+        p.add_argument(flag, type=kind, default=default, choices=choices, help=helps.get(f.name))
 
 
 def config_from(args: argparse.Namespace) -> TrainConfig:
     """Builds the validated configuration from parsed flags."""
-    return TrainConfig(
-        ansatz=args.ansatz,
-        pooling=args.pooling,
-        encoding=args.encoding,
-        task=args.task,
-        engine=args.engine,
-        steps=args.steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        loss=args.loss,
-        reduction=args.reduction,
-        seed=args.seed,
-        cnn_epochs=args.cnn_epochs,
-    )
+    return TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name not in _HIDDEN})
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Registers the subcommand."""
     p = subparsers.add_parser("train", help="train one QCNN (results JSON + loss PNG)")
     add_config_arguments(p)
+    p.add_argument(
+        "--evaluate-noise",
+        nargs="+",
+        default=[],
+        metavar="DEVICE",
+        help="also evaluate the trained model under these fake devices' noise (noisy engine)",
+    )
     p.add_argument("--out", default="runs/train", help="output folder (resumes if it holds a checkpoint)")
     add_data_arguments(p)
+    add_threads_argument(p)
     p.set_defaults(func=command)
 
 
 def command(args: argparse.Namespace) -> int:
     """Runs the subcommand."""
+    set_threads(args)
     config = config_from(args)
+    out = check_writable(args.out, "--out", folder=True)
     data = data_for(config, args)
-    result = run_training(config, args.out, data=data, progress=not args.quiet)
-    print(json.dumps({k: result[k] for k in ("train_accuracy", "test_accuracy", "wall_time_s")}))
-    print(f"results: {Path(args.out) / 'result.json'}")
+    result = run_training(config, out, data=data, noisy_evaluation=args.evaluate_noise, progress=not args.quiet)
+    keys = ("train_accuracy", "test_accuracy", "noisy_test_accuracy", "wall_time_s")
+    print(json.dumps({k: result[k] for k in keys if k in result}))
+    print(f"results: {Path(out) / 'result.json'}")
     return 0

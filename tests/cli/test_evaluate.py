@@ -60,7 +60,17 @@ def test_train_then_evaluate_then_jobs(trained_model, data_dir, tmp_path, capsys
     capsys.readouterr()
     run_dir = tmp_path / "eval"
     args = _evaluate_args(
-        result_path, data_dir, cache, "--profile", "ideal", "--samples", "40", "--run-dir", str(run_dir)
+        result_path,
+        data_dir,
+        cache,
+        "--profile",
+        "ideal",
+        "--simulator",
+        "aer",
+        "--samples",
+        "40",
+        "--run-dir",
+        str(run_dir),
     )
     assert main(args) == 0
     summary = json.loads((run_dir / "evaluation.json").read_text())
@@ -86,6 +96,29 @@ def test_train_then_evaluate_then_jobs(trained_model, data_dir, tmp_path, capsys
     assert main(["jobs", "status", str(run_dir)]) == 2
     err = capsys.readouterr().err
     assert "missing ideal.npy" in err and "start a new run" in err and err.count("\n") == 1
+
+
+def test_noisy_engine_evaluates_the_whole_split_and_agrees_with_aer(trained_model, data_dir, tmp_path, capsys):
+    """The default simulator for aer:<fake> is the noisy engine: the whole test split, readout and shot variants;
+    Aer jobs (``--simulator aer``, exact) on the same ISA circuit give the same noisy values."""
+    import numpy as np
+
+    result_path, cache = trained_model
+    capsys.readouterr()
+    engine_dir, aer_dir = tmp_path / "engine", tmp_path / "aer"
+    args = _evaluate_args(result_path, data_dir, cache, "--backend", "aer:fake_brisbane")
+    assert main([*args, "--shots", "4000", "--run-dir", str(engine_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "aer:fake_brisbane noisy+readout" in out
+    summary = json.loads((engine_dir / "evaluation.json").read_text())
+    assert summary["samples"] == 2115 and summary["job_ids"] == []
+    assert set(summary["accuracies"]) == {"noisy", "noisy+readout", "noisy/shots", "noisy+readout/shots"}
+    assert summary["mean_abs_shift"]["noisy"] > 1e-3  # the noise moves <Z>
+    assert main([*args, "--simulator", "aer", "--shots", "0", "--samples", "2", "--run-dir", str(aer_dir)]) == 0
+    ours = np.loadtxt(engine_dir / "expectations.csv", delimiter=",", skiprows=1)[:2]
+    theirs = np.loadtxt(aer_dir / "expectations.csv", delimiter=",", skiprows=1)
+    np.testing.assert_allclose(theirs[:, 2], ours[:, 2], atol=1e-12)  # ideal
+    np.testing.assert_allclose(theirs[:, 3], ours[:, 3], atol=1e-9)  # Aer density matrix vs noisy engine
 
 
 def test_mitigated_local_evaluation_and_dry_run(trained_model, data_dir, tmp_path, capsys, monkeypatch):
