@@ -197,12 +197,14 @@ def evaluate_with_engine(
     if device:
         target = execution_target(template, profile, cache_dir=cache_dir)
         noise = device_noise(_fake(device))
-        inputs = template.input_values(features)
         w = torch.as_tensor(weights)
+        encoded = None  # the encoding part is the same for both variants (readout error acts on the observable)
         for variant, readout in (("noisy", False), ("noisy+readout", True)):
             engine = NoisyEngine.from_isa(template, target.isa, noise, readout_error=readout)
+            if encoded is None:
+                encoded = engine.encode(template.input_values(features))
             with torch.no_grad():
-                values[variant] = engine(inputs, w).numpy()
+                values[variant] = engine.expectation(encoded, w).numpy()
         options = target.options | {"engine": "qcnn_tl noisy engine (exact under the Aer noise model)", "seed": seed}
     else:
         values["exact"] = ideal

@@ -10,8 +10,9 @@ import pytest
 from qcnn_tl.cli.main import main
 
 
-@pytest.fixture
-def trained_model(tmp_path, small_cnn, data_dir):
+@pytest.fixture(scope="module")
+def trained_model(tmp_path_factory, small_cnn, data_dir):
+    tmp_path = tmp_path_factory.mktemp("trained")
     cache = tmp_path / "cache"
     (cache / "cnn").mkdir(parents=True)
     # Stand-in for the 1-epoch CNN that `--cnn-epochs 1` asks for (trained here on a subset, for speed).
@@ -35,6 +36,15 @@ def trained_model(tmp_path, small_cnn, data_dir):
     ]
     assert main(args) == 0
     return out / "result.json", cache
+
+
+@pytest.fixture(scope="module")
+def angle_model(tmp_path_factory, data_dir, epoch1_cache):
+    out = tmp_path_factory.mktemp("angle") / "train"
+    argv = ["train", "--steps", "10", "--cnn-epochs", "1", "--ansatz", "U_TTN", "--encoding", "angle"]
+    argv += ["--out", str(out), "--data-dir", str(data_dir), "--cache-dir", str(epoch1_cache), "--quiet"]
+    assert main(argv) == 0
+    return out / "result.json", epoch1_cache
 
 
 def _evaluate_args(result_path, data_dir, cache, *extra):
@@ -98,12 +108,12 @@ def test_train_then_evaluate_then_jobs(trained_model, data_dir, tmp_path, capsys
     assert "missing ideal.npy" in err and "start a new run" in err and err.count("\n") == 1
 
 
-def test_noisy_engine_evaluates_the_whole_split_and_agrees_with_aer(trained_model, data_dir, tmp_path, capsys):
+def test_noisy_engine_evaluates_the_whole_split_and_agrees_with_aer(angle_model, data_dir, tmp_path, capsys):
     """The default simulator for aer:<fake> is the noisy engine: the whole test split, readout and shot variants;
     Aer jobs (``--simulator aer``, exact) on the same ISA circuit give the same noisy values."""
     import numpy as np
 
-    result_path, cache = trained_model
+    result_path, cache = angle_model
     capsys.readouterr()
     engine_dir, aer_dir = tmp_path / "engine", tmp_path / "aer"
     args = _evaluate_args(result_path, data_dir, cache, "--backend", "aer:fake_brisbane")
