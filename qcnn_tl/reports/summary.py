@@ -13,7 +13,7 @@ import csv
 import os
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,10 @@ from matplotlib.figure import Figure
 from qcnn_tl._io import check_writable, read_json_object
 from qcnn_tl.circuits import ANSATZES, POOLINGS
 from qcnn_tl.errors import QcnnTlError
+from qcnn_tl.reports.noise_table import noise_bars, noise_markdown, noise_plot
 from qcnn_tl.reports.paper import PAPER_C2C
 from qcnn_tl.sweep.grid import grid_from_dict
+from qcnn_tl.training.config import noise_key
 
 _CSV_COLUMNS = (
     *("group", "model", "ansatz_or_head", "pooling", "task", "num_weights", "n"),
@@ -37,11 +39,13 @@ class Cell:
     """The repetitions of one model on one task.
 
     Attributes:
-        group: The encoding, or ``"c2c"``.
+        group: The encoding, ``"<encoding>@<device>[ x<scale>]"`` for a QCNN trained under noise, or ``"c2c"``.
         model: ``(ansatz, pooling)`` for a QCNN, ``(head, "")`` for a C2C head.
         task: The task.
         num_weights: Trainable weights.
-        accuracies: Test accuracy per repetition.
+        accuracies: Test accuracy per repetition (under the training noise, for a noise-trained QCNN).
+        noisy: Test accuracy per repetition under other noise conditions (``"fake_brisbane"``,
+            ``"fake_brisbane x2"``), where the sweep evaluated them.
     """
 
     group: str
@@ -49,6 +53,7 @@ class Cell:
     task: str
     num_weights: int
     accuracies: tuple[float, ...]
+    noisy: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -120,7 +125,10 @@ def _record_key(result: dict[str, Any]) -> tuple[str, tuple[str, str], str]:
     config = result["config"]
     if "head" in config:
         return "c2c", (config["head"], ""), config["task"]
-    return config["encoding"], (config["ansatz"], config["pooling"]), config["task"]
+    group = config["encoding"]
+    if config.get("noise") is not None:
+        group += "@" + noise_key(config["noise"], float(config.get("noise_scale", 1.0)))
+    return group, (config["ansatz"], config["pooling"]), config["task"]
 
 
 @dataclass(frozen=True)
@@ -182,15 +190,24 @@ def load_results(sweep_dir: str | os.PathLike[str]) -> SweepResults:
             + (f"; {len(ignored)} result files are not runs of its sweep.json" if ignored else "")
         )
     accuracies: dict[tuple[str, tuple[str, str], str], list[float]] = defaultdict(list)
+    noisy: dict[tuple[str, tuple[str, str], str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     weights: dict[tuple[str, tuple[str, str], str], int] = {}
     for file, result in counted:
         try:
             key = _record_key(result)
             accuracies[key].append(float(result["test_accuracy"]))
+            for condition, value in result.get("noisy_test_accuracy", {}).items():
+                noisy[key][condition].append(float(value))
             weights[key] = int(result["model"]["num_weights"])
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise QcnnTlError(f"{file} is not a sweep result: {type(exc).__name__}: {exc}") from None
-    cells = sorted((Cell(g, m, t, weights[(g, m, t)], tuple(a)) for (g, m, t), a in accuracies.items()), key=_order)
+    cells = sorted(
+        (
+            Cell(*key, weights[key], tuple(a), {c: tuple(v) for c, v in noisy[key].items() if len(v) == len(a)})
+            for key, a in accuracies.items()
+        ),
+        key=_order,
+    )
     missing = 0 if expected is None else len(expected) - len(counted)
     return SweepResults(cells, tuple(ignored), missing, has_grid=expected is not None)
 
@@ -359,6 +376,9 @@ def notes(results: SweepResults, root: str | os.PathLike[str], *, shown: int = 5
 def summarize(sweep_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Writes ``summary.md``, ``summary.csv`` and one ``summary_<encoding>.png`` per encoding.
 
+    With noisy results also the noise table (:mod:`qcnn_tl.reports.noise_table`), ``summary_noise.png``
+    and, with several noise scales, ``summary_noise_scale.png``.
+
     Only the runs of the sweep's configuration count (see :func:`load_results`); the Markdown ends with a
     note on runs not done yet and result files not counted.
 
@@ -376,7 +396,7 @@ def summarize(sweep_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str]
     results = load_results(sweep_dir)
     cells = results.cells
     out = check_writable(out_dir or sweep_dir, "summary folder", folder=True)
-    text = markdown(cells)
+    text = "\n".join(part for part in (markdown(cells), noise_markdown(cells)) if part)
     note = notes(results, sweep_dir)
     if note:
         text = f"{text}\n{note}" if text.endswith("\n") else f"{text}\n\n{note}"
@@ -384,7 +404,10 @@ def summarize(sweep_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str]
     md.write_text(text)
     files = [md, write_csv(cells, out / "summary.csv")]
     for group in dict.fromkeys(c.group for c in cells if c.group != "c2c"):
-        files.append(plot(cells, group, out / f"summary_{group}.png"))
+        files.append(plot(cells, group, out / f"summary_{group.replace(' ', '_')}.png"))
+    for chart in (noise_bars(cells, out / "summary_noise.png"), noise_plot(cells, out / "summary_noise_scale.png")):
+        if chart is not None:
+            files.append(chart)
     found = [
         {
             "encoding": v.group,

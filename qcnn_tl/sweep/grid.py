@@ -8,12 +8,17 @@ A sweep file::
     tasks = ["0,1", "2,3", "8,9"]
     repetitions = 10              # repetition k uses seed + k
     c2c = ["1d", "2d"]            # C2C heads on the same tasks ([] for none)
+    noise = ["none", "fake_brisbane"]   # train noiseless and/or under fake devices' noise (the noisy engine)
+    noise_scales = [1.0]          # error-rate scales: a noise-trained run per scale, evaluations at each
+    readout_error = false         # noise-trained runs include the readout error
+    evaluate_noise = ["fake_brisbane", "fake_torino"]  # also evaluate every QCNN under these devices' noise
 
     [train]                       # TrainConfig fields (SPEC §7 defaults), e.g. steps = 200
     [c2c]                         # C2CConfig fields (reference defaults), e.g. num_train = 10000
 
-The grid expands into *units*: all missing repetitions of one QCNN model on one task and encoding (trained
-together as replicas on the exact engine), or all missing repetitions of one C2C head on one task.
+The grid expands into *units*: all missing repetitions of one QCNN model on one task, encoding and training
+noise (trained together as replicas on a torch engine), or all missing repetitions of one C2C head on one task.
+Noise settings live in ``[grid]`` (``noise`` is an axis of the grid); ``[train]`` refuses them.
 """
 
 from __future__ import annotations
@@ -24,12 +29,14 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from qcnn_tl._validate import SEED_LIMIT, check_seed, check_settings, is_positive_int
+from qcnn_tl.backends.targets import fake_backends
 from qcnn_tl.c2c.training import C2CConfig
 from qcnn_tl.circuits import ANSATZES, ENCODINGS, PAPER_MODELS, POOLINGS
 from qcnn_tl.data.tasks import parse_task
-from qcnn_tl.training.config import TrainConfig
+from qcnn_tl.training.config import TrainConfig, noise_key
 
-_TRAIN_FIXED = ("ansatz", "pooling", "encoding", "task")
+_NONE_NOTE = ' (or "none": noiseless)'
+_TRAIN_FIXED = ("ansatz", "pooling", "encoding", "task", "noise", "noise_scale", "readout_error")
 _C2C_FIXED = ("head", "task")
 
 
@@ -59,6 +66,10 @@ class SweepGrid:
         c2c: C2C heads run on every task (amplitude-CNN features).
         train: Base QCNN settings; ansatz, pooling, encoding and task come from the grid.
         c2c_train: Base C2C settings; head and task come from the grid.
+        noise: Training noise per QCNN run: ``None`` (noiseless) or a fake device (the noisy engine).
+        noise_scales: Error-rate scales: each device of ``noise`` is trained at each; ``evaluate_noise`` at each.
+        readout_error: Whether noise-trained runs include the readout error.
+        evaluate_noise: Fake devices under whose noise every QCNN run is also evaluated on the test split.
     """
 
     models: tuple[tuple[str, str], ...] = PAPER_MODELS
@@ -68,6 +79,10 @@ class SweepGrid:
     c2c: tuple[str, ...] = ("1d", "2d")
     train: TrainConfig = field(default_factory=TrainConfig)
     c2c_train: C2CConfig = field(default_factory=C2CConfig)
+    noise: tuple[str | None, ...] = (None,)
+    noise_scales: tuple[float, ...] = (1.0,)
+    readout_error: bool = False
+    evaluate_noise: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for encoding in self.encodings:
@@ -90,6 +105,15 @@ class SweepGrid:
                 f"sweeps train on the torch engines (noiseless, or under a fake device's noise with noise = ...); "
                 f"got backend {self.train.backend!r} (train with a backend in the loop with 'qcnn-tl train')"
             )
+        for key, devices in (("noise", self.noise), ("evaluate_noise", self.evaluate_noise)):
+            unknown = [d for d in devices if d is not None and d not in fake_backends()]
+            if unknown:
+                raise ValueError(
+                    f"[grid] {key} must name fake devices{_NONE_NOTE if key == 'noise' else ''}; got {unknown}; "
+                    f"expected some of: {', '.join(sorted(fake_backends()))}"
+                )
+        if not self.noise:
+            raise ValueError('noise must not be empty (use ["none"] for noiseless training)')
         if not (self.models and self.encodings) and not self.c2c:
             raise ValueError("the sweep runs nothing: give models and encodings, or C2C heads")
         if not self.tasks:
@@ -98,7 +122,8 @@ class SweepGrid:
     @property
     def num_runs(self) -> int:
         """Runs in the whole grid."""
-        qcnn = len(self.models) * len(self.encodings)
+        trainings = sum(1 if d is None else len(self.noise_scales) for d in self.noise)
+        qcnn = len(self.models) * len(self.encodings) * trainings
         return (qcnn + len(self.c2c)) * len(self.tasks) * self.repetitions
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,6 +135,10 @@ class SweepGrid:
                 "tasks": list(self.tasks),
                 "repetitions": self.repetitions,
                 "c2c": list(self.c2c),
+                "noise": ["none" if d is None else d for d in self.noise],
+                "noise_scales": list(self.noise_scales),
+                "readout_error": self.readout_error,
+                "evaluate_noise": list(self.evaluate_noise),
             },
             "train": {k: v for k, v in self.train.to_dict().items() if k not in _TRAIN_FIXED},
             "c2c": {k: v for k, v in self.c2c_train.to_dict().items() if k not in _C2C_FIXED},
@@ -118,12 +147,21 @@ class SweepGrid:
     def units(self, *, data_dir: str | None = None, cache_dir: str | None = None) -> list[Unit]:
         """Every unit of the grid (all repetitions), QCNN before C2C, grouped by encoding and task."""
         out: list[Unit] = []
+        trainings = [
+            {"noise": d, "noise_scale": s, "readout_error": self.readout_error if d else False}
+            for d in self.noise
+            for s in ((1.0,) if d is None else self.noise_scales)
+        ]
+        evaluation = (self.evaluate_noise, self.noise_scales)
         for encoding in self.encodings:
             for task in self.tasks:
-                for ansatz, pooling in self.models:
-                    config = replace(self.train, ansatz=ansatz, pooling=pooling, encoding=encoding, task=task)
-                    seeds = tuple(config.seed + k for k in range(self.repetitions))
-                    out.append(Unit("qcnn", config, seeds, data_dir, cache_dir))
+                for noise in trainings:
+                    for ansatz, pooling in self.models:
+                        config = replace(
+                            self.train, ansatz=ansatz, pooling=pooling, encoding=encoding, task=task, **noise
+                        )
+                        seeds = tuple(config.seed + k for k in range(self.repetitions))
+                        out.append(Unit("qcnn", config, seeds, data_dir, cache_dir, evaluation))
         for task in self.tasks:
             for head in self.c2c:
                 c2c = replace(self.c2c_train, head=head, task=task)
@@ -142,6 +180,7 @@ class Unit:
         seeds: One seed per repetition.
         data_dir: Dataset root the worker reads (None: the default).
         cache_dir: CNN/feature cache the worker reads (None: the default).
+        noisy_evaluation: Fake devices and error-rate scales under which a QCNN is also evaluated.
     """
 
     kind: Literal["qcnn", "c2c"]
@@ -149,11 +188,16 @@ class Unit:
     seeds: tuple[int, ...]
     data_dir: str | None = None
     cache_dir: str | None = None
+    noisy_evaluation: tuple[tuple[str, ...], tuple[float, ...]] = ((), (1.0,))
 
     @property
     def group(self) -> str:
-        """``"c2c"`` or the encoding."""
-        return "c2c" if isinstance(self.config, C2CConfig) else self.config.encoding
+        """``"c2c"``, the encoding, or ``"<encoding>@<device>[ x<scale>]"`` for a noise-trained QCNN."""
+        if isinstance(self.config, C2CConfig):
+            return "c2c"
+        if self.config.noise is None:
+            return self.config.encoding
+        return f"{self.config.encoding}@{noise_key(self.config.noise, self.config.noise_scale)}"
 
     @property
     def model_name(self) -> str:
@@ -165,7 +209,7 @@ class Unit:
     def result_path(self, seed: int) -> Path:
         """Where the result of ``seed`` goes, relative to the sweep folder."""
         task = self.config.task.replace(",", "-")
-        return Path("runs") / self.group / task / self.model_name / f"seed{seed}.json"
+        return Path("runs") / self.group.replace(" ", "_") / task / self.model_name / f"seed{seed}.json"
 
     def config_for(self, seed: int) -> dict[str, Any]:
         """The config dict a result of ``seed`` records."""
@@ -254,12 +298,36 @@ def _repetitions(value: Any, key: str) -> int:
     return int(value)
 
 
+def _noise(value: Any, key: str) -> tuple[str | None, ...]:
+    names = _names([value] if isinstance(value, str) else value, key)
+    return tuple(None if name == "none" else name for name in names)
+
+
+def _scales(value: Any, key: str) -> tuple[float, ...]:
+    ok = isinstance(value, list) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    if not ok or not value or any(not 0 < v < float("inf") for v in value):
+        raise ValueError(f"{key} must be a non-empty list of positive numbers; got {_given(value)}")
+    if len(set(value)) != len(value):
+        raise ValueError(f"{key} lists a scale more than once; got {value!r}")
+    return tuple(float(v) for v in value)
+
+
+def _flag(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} must be true or false; got {_given(value)}")
+    return value
+
+
 _GRID_KEYS: dict[str, Callable[[Any, str], Any]] = {
     "models": _models,
     "encodings": _names,
     "tasks": _names,
     "repetitions": _repetitions,
     "c2c": _names,
+    "noise": _noise,
+    "noise_scales": _scales,
+    "readout_error": _flag,
+    "evaluate_noise": _names,
 }
 """The [grid] keys and how each is read into a :class:`SweepGrid` field of the same name."""
 
@@ -287,6 +355,13 @@ def grid_from_dict(data: dict[str, Any], *, source: str = "sweep") -> SweepGrid:
     if unknown:
         raise ValueError(f"{source}: unknown section(s) {unknown}; expected [grid], [train], [c2c]")
     grid = _section(data, "grid", _GRID_KEYS, source)
+    train = data.get("train", {})
+    moved = sorted(set(train) & {"noise", "noise_scale", "readout_error"}) if isinstance(train, dict) else []
+    if moved:
+        raise ValueError(
+            f'{source}: {moved} belong in [grid] in a sweep file (noise = ["none", "fake_brisbane"], '
+            "noise_scales = [1.0], readout_error = false), not in [train]"
+        )
     train_keys = tuple(f.name for f in fields(TrainConfig) if f.name not in _TRAIN_FIXED)
     c2c_keys = tuple(f.name for f in fields(C2CConfig) if f.name not in _C2C_FIXED)
     kwargs: dict[str, Any] = {

@@ -96,7 +96,16 @@ def run_unit(unit: Unit) -> list[dict[str, Any]]:
     key, data = _data(unit.config, unit)
     if isinstance(unit.config, C2CConfig):
         return [train_head(C2CConfig(**unit.config_for(seed)), data) for seed in unit.seeds]
-    prepared = _prepared(key, unit.config, data)
+    # the shared encoded pool is the exact engine's; the noisy engine encodes on the circuit of each device
+    prepared = _prepared(key, unit.config, data) if unit.config.engine == "exact" else None
+    devices, scales = unit.noisy_evaluation
     return train_repetitions(
-        unit.config, unit.seeds, data=data, prepared=prepared, train_accuracy=False, progress=False
+        unit.config,
+        unit.seeds,
+        data=data,
+        prepared=prepared,
+        train_accuracy=False,
+        noisy_evaluation=devices,
+        noise_scales=scales,
+        progress=False,
     )

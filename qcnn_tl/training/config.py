@@ -139,3 +139,10 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form for JSON."""
         return asdict(self)
+
+
+def noise_key(device: str | None, scale: float = 1.0) -> str:
+    """How results name a noise condition: ``"ideal"``, ``"fake_brisbane"``, ``"fake_brisbane x2"``."""
+    if device is None:
+        return "ideal"
+    return device if scale == 1 else f"{device} x{scale:g}"

@@ -21,7 +21,7 @@ from qcnn_tl.data.tasks import parse_task
 from qcnn_tl.qnn.exact_model import ExactQCNN
 from qcnn_tl.qnn.noisy import DeviceNoise, NoisyQCNN, device_noise
 from qcnn_tl.reports.plots import loss_curve
-from qcnn_tl.training.config import TrainConfig
+from qcnn_tl.training.config import TrainConfig, noise_key
 from qcnn_tl.training.loop import QCNNModule, evaluate, train_qcnn
 
 log = logging.getLogger(__name__)
@@ -111,11 +111,13 @@ def noisy_model(
     config: TrainConfig,
     replicas: int | None = None,
     initial_weights: torch.Tensor | None = None,
+    scale: float | None = None,
 ) -> NoisyQCNN:
     """The template on the noisy engine for ``device``, with ``config``'s transpilation and noise settings.
 
-    ``config.noise_scale`` and ``config.readout_error`` apply when ``device`` is ``config.noise``; a model
-    evaluated under another device's noise (an ideal-trained model, say) sees that device as reported.
+    ``config.readout_error`` applies when ``device`` is ``config.noise``, and so does ``config.noise_scale``
+    unless ``scale`` is given; a model evaluated under another device's noise (an ideal-trained model, say)
+    sees that device as reported, its error rates times ``scale`` (default 1).
     """
     from qcnn_tl._paths import default_cache_dir
     from qcnn_tl.backends.targets import fake_backend
@@ -131,7 +133,9 @@ def noisy_model(
         cache_dir=default_cache_dir(),
     )
     own = device == config.noise
-    noise = _device_noise(device, config.noise_scale if own else 1.0)
+    if scale is None:
+        scale = config.noise_scale if own else 1.0
+    noise = _device_noise(device, scale)
     return NoisyQCNN(
         template,
         isa,
@@ -158,6 +162,7 @@ def train_repetitions(
     checkpoint: str | os.PathLike[str] | None = None,
     train_accuracy: bool = True,
     noisy_evaluation: Sequence[str] = (),
+    noise_scales: Sequence[float] = (1.0,),
     progress: bool = True,
 ) -> list[dict[str, Any]]:
     """Trains one repetition of ``config``'s model per seed, all together, and evaluates each.
@@ -172,7 +177,9 @@ def train_repetitions(
         train_accuracy: Also evaluate the whole training pool (recorded as ``None`` otherwise; sweeps skip
             it: on the paper's grid it costs a quarter of the time and the paper reports test accuracy).
         noisy_evaluation: Fake devices under whose noise (noisy engine, as reported) the trained weights are
-            also evaluated on the test split; recorded as ``noisy_test_accuracy[device]``.
+            also evaluated on the test split, with their error rates times each of ``noise_scales``; recorded
+            as ``noisy_test_accuracy[key]`` with the key from :func:`noise_key`.
+        noise_scales: Scales of the error rates for ``noisy_evaluation``.
         progress: Show a progress bar.
 
     Returns:
@@ -205,14 +212,17 @@ def train_repetitions(
     weights = model.weight.detach().view(len(seeds), -1)
     noisy_acc: dict[str, list[float]] = {}
     for device in noisy_evaluation:
-        noisy = noisy_model(
-            template,
-            device,
-            config=config,
-            replicas=model.weight.shape[0] if model.weight.ndim == 2 else None,
-            initial_weights=model.weight.detach(),
-        )
-        noisy_acc[device] = evaluate(noisy, noisy.prepare(data.test_features), data.test_labels, batch_size=256)
+        for scale in noise_scales:
+            noisy = noisy_model(
+                template,
+                device,
+                config=config,
+                replicas=model.weight.shape[0] if model.weight.ndim == 2 else None,
+                initial_weights=model.weight.detach(),
+                scale=scale,
+            )
+            prepared_test = noisy.prepare(data.test_features)
+            noisy_acc[noise_key(device, scale)] = evaluate(noisy, prepared_test, data.test_labels, batch_size=256)
     evaluate_s = time.perf_counter() - start
     common = {
         "model": {"name": template.name, "num_weights": template.num_weights, "num_qubits": template.num_qubits},

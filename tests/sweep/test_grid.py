@@ -41,6 +41,31 @@ def test_units_and_result_paths():
     assert grid_from_dict(grid.to_dict()) == grid
 
 
+def test_noise_axis_units_and_paths():
+    grid = grid_from_dict(
+        {
+            "grid": {
+                **{"models": ["U_TTN/zx"], "encodings": ["angle"], "tasks": ["0,1"], "repetitions": 2, "c2c": []},
+                **{"noise": ["none", "fake_torino"], "noise_scales": [1, 0.5], "readout_error": True},
+                "evaluate_noise": ["fake_brisbane"],
+            }
+        }
+    )
+    assert grid_from_dict(grid.to_dict()) == grid
+    assert grid.num_runs == (1 + 2) * 2
+    ideal, torino, half = grid.units()
+    assert (ideal.config.noise, ideal.config.readout_error) == (None, False)  # readout error is a device's
+    assert (torino.config.noise, torino.config.noise_scale, torino.config.readout_error) == ("fake_torino", 1.0, True)
+    assert half.config.noise_scale == 0.5 and half.config.engine == "noisy"
+    assert [u.result_path(0).parts[1] for u in (ideal, torino, half)] == [
+        "angle",
+        "angle@fake_torino",
+        "angle@fake_torino_x0.5",
+    ]
+    assert ideal.noisy_evaluation == (("fake_brisbane",), (1.0, 0.5))
+    assert grid_from_dict({"grid": {"noise": "fake_brisbane"}}).noise == ("fake_brisbane",)  # a single device
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -55,6 +80,14 @@ def test_units_and_result_paths():
         ({"train": {"ansatz": "U_5"}}, r"unknown key\(s\) \['ansatz'\] in \[train\]"),
         ({"train": {"steps": 0}}, "steps must be a positive integer"),
         ({"train": {"backend": "aer"}}, "sweeps train on the torch engines"),
+        ({"train": {"noise": "fake_brisbane"}}, r"\['noise'\] belong in \[grid\]"),
+        ({"train": {"readout_error": True}}, r"\['readout_error'\] belong in \[grid\]"),
+        ({"grid": {"noise": ["fake_nowhere"]}}, r"\[grid\] noise must name fake devices \(or \"none\""),
+        ({"grid": {"noise": []}}, "noise must not be empty"),
+        ({"grid": {"evaluate_noise": ["none"]}}, r"evaluate_noise must name fake devices; got \['none'\]"),
+        ({"grid": {"noise_scales": [0]}}, "noise_scales must be a non-empty list of positive numbers"),
+        ({"grid": {"noise_scales": [1, 1.0]}}, "lists a scale more than once"),
+        ({"grid": {"readout_error": "yes"}}, r"readout_error must be true or false; got 'yes' \(a string\)"),
         ({"extra": {}}, r"unknown section\(s\) \['extra'\]"),
         ({"grid": 5}, r"^sweep: \[grid\] must be a table; got grid = 5 \(an integer\)$"),
         (

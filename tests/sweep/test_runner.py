@@ -17,6 +17,7 @@ import pytest
 
 from qcnn_tl.cli.main import main
 from qcnn_tl.errors import QcnnTlError
+from qcnn_tl.reports.summary import summarize
 from qcnn_tl.sweep.grid import grid_from_dict
 from qcnn_tl.sweep.runner import run_sweep
 from qcnn_tl.training.config import TrainConfig
@@ -211,3 +212,36 @@ class TestStopping:
             assert [p.name for p in out.glob("runs/**/seed*.json")] == ["seed0.json"]
         finally:
             driver.kill()
+
+
+def test_noise_sweep_trains_and_evaluates_under_noise(tmp_path, data_dir, epoch1_cache):
+    """[grid] noise trains on the noisy engine (one run per scale); evaluate_noise evaluates every run under
+    each device at each scale; the summary gains the noise table and charts."""
+    grid = grid_from_dict(
+        {
+            "grid": {
+                **{"models": ["U_TTN/zx"], "encodings": ["angle"], "tasks": ["0,1"], "repetitions": 1, "c2c": []},
+                **{"noise": ["none", "fake_brisbane"], "noise_scales": [1, 2], "evaluate_noise": ["fake_brisbane"]},
+            },
+            "train": {"steps": 3, "cnn_epochs": 1},
+        }
+    )
+    out = tmp_path / "noise"
+    report = run_sweep(grid, out, workers=1, data_dir=data_dir, cache_dir=epoch1_cache, progress=False)
+    assert (report.completed, report.failures) == (3, [])
+    results = {p.parts[-4]: r for p, r in _results(out).items()}
+    assert set(results) == {"angle", "angle@fake_brisbane", "angle@fake_brisbane_x2"}
+    assert set(results["angle"]["noisy_test_accuracy"]) == {"fake_brisbane", "fake_brisbane x2"}
+    own = results["angle@fake_brisbane"]
+    assert own["noisy_test_accuracy"]["fake_brisbane"] == own["test_accuracy"]  # its own noise, evaluated twice
+    doubled = results["angle@fake_brisbane_x2"]
+    config = TrainConfig(**doubled["config"])
+    assert (config.noise, config.noise_scale, config.engine) == ("fake_brisbane", 2.0, "noisy")
+    data = task_data(config, data_dir=data_dir, cache_dir=epoch1_cache, progress=False)
+    [alone] = train_repetitions(config, [config.seed], data=data, train_accuracy=False, progress=False)
+    assert doubled["loss_history"] == pytest.approx(alone["loss_history"], rel=1e-9)
+    assert doubled["test_accuracy"] == alone["test_accuracy"]
+    assert doubled["loss_history"] != pytest.approx(results["angle"]["loss_history"], rel=1e-6)
+    summary = summarize(out)
+    assert "| U_TTN / zx | 0,1 | fake_brisbane x2 |" in summary["markdown"]
+    assert {Path(f).name for f in summary["files"]} >= {"summary_noise.png", "summary_noise_scale.png"}

@@ -1,0 +1,173 @@
+r"""A sweep's QCNNs under device noise: how each model was trained against how it was evaluated.
+
+Rows are (model, task, training condition): ``ideal`` (noiseless training) or a fake device, possibly with
+its error rates scaled (``fake_brisbane x2``). Columns are evaluation conditions: ``ideal`` (the exact
+engine) and every device and scale the sweep evaluated (the noisy engine). A noise-trained run's own
+condition is its test accuracy. The questions it answers: how much does a device's noise cost an
+ideal-trained model (ideal column → device column), and does training under that noise win any of it back
+(ideal-trained row → noise-trained row, same column)?
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from qcnn_tl.reports.summary import Cell
+
+_Row = tuple[str, tuple[str, str], str, str]  # encoding, model, task, training condition
+
+
+def parse_condition(condition: str) -> tuple[str | None, float]:
+    """``"ideal"`` → ``(None, 1)``, ``"fake_brisbane"`` → ``("fake_brisbane", 1)``, ``"… x2"`` → ``(…, 2)``."""
+    if condition == "ideal":
+        return None, 1.0
+    device, _, scale = condition.partition(" x")
+    return device, float(scale) if scale else 1.0
+
+
+def _order(condition: str) -> tuple[bool, str, float]:
+    device, scale = parse_condition(condition)
+    return device is not None, device or "", scale
+
+
+def conditions(cells: list[Cell]) -> dict[_Row, dict[str, tuple[float, ...]]]:
+    """Test accuracies per repetition by row and evaluation condition (QCNN cells only)."""
+    table: dict[_Row, dict[str, tuple[float, ...]]] = defaultdict(dict)
+    for cell in cells:
+        if cell.group == "c2c":
+            continue
+        encoding, _, trained = cell.group.partition("@")
+        own = trained or "ideal"
+        row = (encoding, cell.model, cell.task, own)
+        table[row][own] = cell.accuracies
+        for condition, accuracies in cell.noisy.items():
+            table[row].setdefault(condition, accuracies)
+    return table
+
+
+def _stat(values: tuple[float, ...] | None) -> str:
+    if not values:
+        return ""
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{100 * statistics.fmean(values):.2f} ± {100 * std:.2f}"
+
+
+def noise_markdown(cells: list[Cell]) -> str:
+    """The table as Markdown, one per encoding; empty when the sweep has no noisy results."""
+    table = conditions(cells)
+    if all(set(columns) == {"ideal"} for columns in table.values()):
+        return ""
+    lines: list[str] = []
+    for encoding in dict.fromkeys(row[0] for row in table):
+        rows = {row: columns for row, columns in table.items() if row[0] == encoding}
+        evaluated = sorted({c for columns in rows.values() for c in columns}, key=_order)
+        lines += [f"### Under device noise, {encoding} encoding: test accuracy (%), mean ± std over repetitions", ""]
+        lines += ["| model | task | trained | " + " | ".join(f"evaluated {c}" for c in evaluated) + " |"]
+        lines += ["|---|---|---|" + "---:|" * len(evaluated)]
+        ordered = sorted(rows, key=lambda r: (r[1], r[2], _order(r[3])))
+        for row in ordered:
+            model = f"{row[1][0]} / {row[1][1]}"
+            lines.append(
+                f"| {model} | {row[2]} | {row[3]} | " + " | ".join(_stat(rows[row].get(c)) for c in evaluated) + " |"
+            )
+        lines.append("")
+    lines += [
+        "Evaluated under a device: the noisy engine, exact under the device's Aer noise model (error rates "
+        "times the scale), readout error as the run was trained (off for ideal-trained runs).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def noise_bars(cells: list[Cell], path: str | os.PathLike[str]) -> Path | None:
+    """Bars per device at its reported error rates, one group per (model, task).
+
+    The bars: ideal-trained evaluated ideal and noisy, noise-trained evaluated noisy, each with its standard
+    deviation. Returns None (and writes nothing) without noisy results.
+    """
+    table = conditions(cells)
+    devices = sorted({d for cols in table.values() for c in cols for d, s in [parse_condition(c)] if d and s == 1})
+    if not devices:
+        return None
+    keys = sorted({(row[0], row[1], row[2]) for row in table})
+    fig = Figure(figsize=(max(6.0, 0.9 * len(keys) + 2), 3.4 * len(devices)))
+    axes = fig.subplots(len(devices), 1, squeeze=False)[:, 0]
+    bars = (("ideal", "ideal", "ideal-trained, evaluated ideal"), ("ideal", None, "ideal-trained, evaluated noisy"))
+    bars += ((None, None, "noise-trained, evaluated noisy"),)
+    for ax, device in zip(axes, devices, strict=True):
+        for b, (trained, evaluated, label) in enumerate(bars):
+            xs, ys, es = [], [], []
+            for k, (encoding, model, task) in enumerate(keys):
+                values = table.get((encoding, model, task, trained or device), {}).get(evaluated or device)
+                if values:
+                    xs.append(k + (b - 1) * 0.27)
+                    ys.append(100 * statistics.fmean(values))
+                    es.append(100 * statistics.stdev(values) if len(values) > 1 else 0.0)
+            ax.bar(xs, ys, width=0.27, yerr=es, capsize=2, label=label)
+        names = [f"{m[0]}/{m[1]}\n{t} ({e})" for e, m, t in keys]
+        ax.set_xticks(range(len(keys)), names, fontsize=6, rotation=45, ha="right")
+        ax.set_ylim(40, 100)
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title(device, fontsize=9)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    return out
+
+
+def noise_plot(cells: list[Cell], path: str | os.PathLike[str]) -> Path | None:
+    """Accuracy against the noise scale, ideal-trained and noise-trained, one panel per (model, task, device).
+
+    Drawn where a device was evaluated at two scales or more; returns None (and writes nothing) otherwise.
+    """
+    table = conditions(cells)
+    curves: dict[tuple[str, tuple[str, str], str, str], dict[str, list[tuple[float, tuple[float, ...]]]]]
+    curves = defaultdict(lambda: defaultdict(list))
+    for (encoding, model, task, trained), columns in table.items():
+        trained_device, trained_scale = parse_condition(trained)
+        for condition, accuracies in columns.items():
+            device, scale = parse_condition(condition)
+            if device is None:
+                continue
+            panel = (encoding, model, task, device)
+            if trained_device is None:
+                curves[panel]["ideal-trained"].append((scale, accuracies))
+            elif trained_device == device and trained_scale == scale:
+                curves[panel]["trained under the same noise"].append((scale, accuracies))
+    panels = [p for p, series in curves.items() if len({s for points in series.values() for s, _ in points}) > 1]
+    if not panels:
+        return None
+    fig = Figure(figsize=(4.2 * len(panels), 3.6))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, panel in zip(axes, panels, strict=True):
+        encoding, model, task, device = panel
+        for label, points in curves[panel].items():
+            points = sorted(points)
+            xs = [s for s, _ in points]
+            ys = [100 * statistics.fmean(a) for _, a in points]
+            es = [100 * statistics.stdev(a) if len(a) > 1 else 0.0 for _, a in points]
+            ax.errorbar(xs, ys, yerr=es, marker="o", ms=4, capsize=2, label=label)
+        ideal = table.get((encoding, model, task, "ideal"), {}).get("ideal")
+        if ideal:
+            ax.axhline(100 * statistics.fmean(ideal), ls="--", color="gray", lw=1, label="ideal-trained, noiseless")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel(f"{device} error rates × scale")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title(f"{model[0]} / {model[1]}, {task.replace(',', ' vs ')} ({encoding})", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    return out
