@@ -210,7 +210,7 @@ def _transpile_once(
         ).encode()
     ).hexdigest()
     if key in _MEMORY:
-        return _MEMORY[key]
+        return _with_parameters_of(_MEMORY[key], circuit)
     file = Path(cache_dir) / "isa" / f"{key}.qpy" if cache_dir is not None else None
     isa = _read_cached(file, circuit) if file is not None and file.is_file() else None
     if isa is None:
@@ -246,6 +246,19 @@ def _read_cached(file: Path, circuit: QuantumCircuit) -> QuantumCircuit | None:
 
 
 _MEMORY: dict[str, IsaCircuit] = {}
+
+
+def _with_parameters_of(isa: IsaCircuit, circuit: QuantumCircuit) -> IsaCircuit:
+    """``isa`` with ``circuit``'s own ``Parameter`` objects.
+
+    An equal template built again has new ones (equal names, different uuids), and binding by ``Parameter``
+    must work with the caller's.
+    """
+    mine = {p.name: p for p in circuit.parameters}
+    theirs = isa.circuit.parameters
+    if all(mine.get(p.name) == p for p in theirs):
+        return isa
+    return replace(isa, circuit=isa.circuit.assign_parameters({p: mine[p.name] for p in theirs}))
 
 
 def target_fingerprint(target: Target) -> str:

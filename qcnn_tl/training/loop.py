@@ -75,10 +75,11 @@ def evaluate(model: QCNNModule, prepared: torch.Tensor, labels: torch.Tensor, *,
     replicas = model.weight.shape[0] if model.weight.ndim == 2 else 0
     chunk = max(1, batch_size // max(replicas, 1))
     correct = torch.zeros(max(replicas, 1), dtype=torch.int64)
-    for start in range(0, len(labels), chunk):
-        part = prepared[start : start + chunk]
-        ev = model(part.expand(replicas, *part.shape)) if replicas else model(part)[None]
-        correct += (predict(ev) == labels[start : start + chunk]).sum(-1)
+    with torch.no_grad():
+        for start in range(0, len(labels), chunk):
+            part = prepared[start : start + chunk]
+            ev = model(part.expand(replicas, *part.shape)) if replicas else model(part)[None]
+            correct += (predict(ev) == labels[start : start + chunk]).sum(-1)
     return (correct / len(labels)).tolist()
 
 

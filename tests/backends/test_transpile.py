@@ -112,3 +112,14 @@ def test_execution_target_honours_cache_dir(tmp_path):
     template = build_qcnn("U_TTN", "zx", encoding="angle")
     execution_target(template, RunProfile(backend="aer:fake_torino"), cache_dir=tmp_path / "mine")
     assert len(list((tmp_path / "mine" / "isa").glob("*.qpy"))) == 1
+
+
+def test_memory_cache_hit_uses_the_callers_parameters():
+    """An equal template built again has new Parameter objects; the cached ISA circuit must bind with them."""
+    first = build_qcnn("U_TTN", "zx", encoding="angle")
+    second = build_qcnn("U_TTN", "zx", encoding="angle")
+    isa_first, _ = noisy_target(first, "fake_torino")
+    isa_second, _ = noisy_target(second, "fake_torino")
+    assert set(isa_first.circuit.parameters) <= set(first.circuit.parameters)
+    assert set(isa_second.circuit.parameters) <= set(second.circuit.parameters)
+    assert isa_second.circuit.num_parameters == isa_first.circuit.num_parameters

@@ -320,16 +320,31 @@ class NoisyEngine:
             raise ValueError(
                 f"weights must have shape ({self.num_weights},) or (R, {self.num_weights}); got {tuple(weights.shape)}"
             )
-        replicated = weights.ndim == 2
-        want = 3 if replicated else 2
+        return self.contract(encoded, self.pulled_back(weights))
+
+    def contract(self, encoded: torch.Tensor, pulled: torch.Tensor) -> torch.Tensor:
+        r""":math:`\langle O\rangle = \langle o'(w), \text{encoded}\rangle` per sample.
+
+        ``pulled`` comes from :meth:`pulled_back`; reuse it for many batches of one weight vector.
+
+        Args:
+            encoded: ``(B, encoded_size)``, or ``(R, B, encoded_size)`` with ``pulled`` of shape ``(R, 4**n)``.
+            pulled: ``(4**n,)`` or ``(R, 4**n)``.
+
+        Returns:
+            ``(B,)`` or ``(R, B)``.
+
+        Raises:
+            ValueError: On wrong shapes.
+        """
+        replicated = pulled.ndim == 2
         if (
-            encoded.ndim != want
+            encoded.ndim != pulled.ndim + 1
             or encoded.shape[-1] != self.encoded_size
-            or (replicated and len(encoded) != len(weights))
+            or (replicated and len(encoded) != len(pulled))
         ):
-            lead = f"R={len(weights)}, " if replicated else ""
+            lead = f"R={len(pulled)}, " if replicated else ""
             raise ValueError(f"encoded must have shape ({lead}B, {self.encoded_size}); got {tuple(encoded.shape)}")
-        pulled = self.pulled_back(weights)
         lead = pulled.shape[:-1]
         tensor = pulled.view(*lead, *(SITE,) * self.num_qubits).permute(
             *range(len(lead)), *(len(lead) + a for a in self._axes)

@@ -47,6 +47,7 @@ class NoisyQCNN(nn.Module):
         if start.shape != shape:
             raise ValueError(f"initial_weights must have shape {shape}; got {tuple(start.shape)}")
         self.weight = nn.Parameter(start.to(torch.float64).clone())
+        self._pulled: tuple[tuple[int, int], torch.Tensor] | None = None
 
     def prepare(self, features: torch.Tensor | np.ndarray) -> torch.Tensor:
         """Noisy encoded vectors of ``features`` (computed once, no gradient)."""
@@ -54,4 +55,10 @@ class NoisyQCNN(nn.Module):
 
     def forward(self, prepared: torch.Tensor) -> torch.Tensor:
         r""":math:`\langle Z_\text{readout}\rangle` under noise per sample, ``(B,)`` (or ``(replicas, B)``)."""
-        return self.engine.expectation(prepared, self.weight)
+        if torch.is_grad_enabled():
+            return self.engine.expectation(prepared, self.weight)
+        # evaluation: pull the observable back once per weight vector, not once per batch
+        key = (self.weight.data_ptr(), self.weight._version)
+        if self._pulled is None or self._pulled[0] != key:
+            self._pulled = (key, self.engine.pulled_back(self.weight))
+        return self.engine.contract(prepared, self._pulled[1])
