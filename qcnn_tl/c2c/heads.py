@@ -1,4 +1,4 @@
-"""The C2C heads of the reference code (SPEC §7, RESULTS.md §1), in torch with Keras' initialisation.
+"""The C2C heads of the reference code (docs/method.md, *C2C baselines*), in torch with Keras' initialisation.
 
 Both read the 256 frozen CNN features and output two class logits (softmax in the loss):
 

@@ -1,4 +1,7 @@
-"""Training a C2C head as the reference code does (SPEC §7): Adam, batch 50, one epoch over 10,000 samples."""
+"""Training a C2C head as the reference code does (docs/method.md, *C2C baselines*).
+
+Adam, batch 50, one epoch over 10,000 samples.
+"""
 
 from __future__ import annotations
 

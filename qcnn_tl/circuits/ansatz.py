@@ -1,4 +1,4 @@
-r"""Two-qubit convolution blocks :math:`U(\theta)` of the QCNN (SPEC §5).
+r"""Two-qubit convolution blocks :math:`U(\theta)` of the QCNN (docs/method.md, *Convolution ansatzes*).
 
 Each ansatz acts on an ordered pair ``(a, b)``; "CRZ b→a" means control ``b``, target ``a``. The gates
 and the order of the weights follow the authors' reference code exactly, so a weight vector means the
@@ -20,7 +20,7 @@ Angle = ParameterExpression | float
 
 @dataclass(frozen=True)
 class Ansatz:
-    """A two-qubit convolution block of the QCNN (SPEC §5).
+    """A two-qubit convolution block of the QCNN (docs/method.md, *Convolution ansatzes*).
 
     Attributes:
         name: The paper's name (``"U_SU4"``).
@@ -163,4 +163,4 @@ ANSATZES: Registry[Ansatz] = Registry(
         )
     ),
 )
-"""Every convolution ansatz of SPEC §5, in the paper's numbering order (ansatz_10 last)."""
+"""Every convolution ansatz in the paper's numbering order, ansatz_10 last (docs/method.md, *Convolution ansatzes*)."""

@@ -1,7 +1,7 @@
-r"""Two-qubit pooling blocks :math:`V(\theta)` on (control → target); the control is traced out (SPEC §6).
+r"""Two-qubit pooling blocks :math:`V(\theta)` on (control → target); the control is traced out.
 
 The pooling leaves its ``X`` on the discarded control qubit, as the reference code does: nothing measures
-that qubit, so the readout is unaffected.
+that qubit, so the readout is unaffected (docs/method.md, *Pooling*).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from qcnn_tl.circuits.ansatz import Angle, check_num_weights, controlled_u3
 
 @dataclass(frozen=True)
 class Pooling:
-    """A pooling block of the QCNN (SPEC §6).
+    """A pooling block of the QCNN (docs/method.md, *Pooling*).
 
     Attributes:
         name: ``"zx"``, ``"generalized"`` or ``"none"``.
@@ -65,4 +65,4 @@ POOLINGS: Registry[Pooling] = Registry(
         ("none", Pooling("none", 0, None, "no pooling")),
     ),
 )
-"""The pooling choices of SPEC §6."""
+"""The pooling choices (docs/method.md, *Pooling*)."""

@@ -1,4 +1,6 @@
-r"""The QCNN template: encoding, then convolution and pooling levels, read out on one qubit (SPEC §4).
+r"""The QCNN template: encoding, then convolution and pooling levels, read out on one qubit.
+
+The layout, readout qubit and weight order are those of docs/method.md, *QCNN layout* and *Weight order*.
 
 Levels follow one hierarchical rule on the list of active qubits :math:`A` (all qubits at first):
 
@@ -200,7 +202,7 @@ def build_qcnn(
     """Builds the QCNN template for one (ansatz, pooling, encoding).
 
     Args:
-        ansatz: Convolution ansatz name (SPEC §5).
+        ansatz: Convolution ansatz name (docs/method.md, *Convolution ansatzes*).
         pooling: ``"zx"``, ``"generalized"`` or ``"none"``.
         encoding: A name from :data:`~qcnn_tl.circuits.encoding.ENCODINGS` (the paper: ``"amplitude"`` or
             ``"angle"``; the hybrid encodings need 8 qubits).

@@ -14,7 +14,7 @@ from qcnn_tl.data.datasets import default_cache_dir
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Registers the subcommand."""
-    p = subparsers.add_parser("pretrain", help="pre-train the Fashion-MNIST CNN (SPEC §1)")
+    p = subparsers.add_parser("pretrain", help="pre-train the Fashion-MNIST CNN (docs/method.md, *CNN*)")
     p.add_argument(
         "--features",
         type=int,

@@ -14,6 +14,8 @@ from qcnn_tl.cnn.model import FeatureCNN
 from qcnn_tl.errors import QcnnTlError
 
 FORMAT = "qcnn_tl.cnn/1"
+# A tag stored in every checkpoint and compared on load (the layers of docs/method.md, *CNN*); its text
+# predates that document and stays as it is, since a new one would reject every existing checkpoint.
 ARCHITECTURE = "FeatureCNN(SPEC §1)"
 
 

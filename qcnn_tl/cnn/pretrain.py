@@ -1,4 +1,4 @@
-"""Pre-training the CNN on Fashion-MNIST (SPEC §1, §7): Adam, batch 32, best training-accuracy epoch."""
+"""Pre-training the CNN on Fashion-MNIST (docs/method.md, *CNN*): Adam, batch 32, best training-accuracy epoch."""
 
 from __future__ import annotations
 

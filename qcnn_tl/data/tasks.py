@@ -1,4 +1,4 @@
-r"""Binary MNIST tasks: digit pairs, odd-even and greater-than-4 (SPEC §2).
+r"""Binary MNIST tasks: digit pairs, odd-even and greater-than-4 (docs/method.md, *Tasks*).
 
 Label convention of the reference code: ``y = 1`` for the *first* class of a pair (``"0,1"``: digit 0
 → 1, digit 1 → 0); ``"odd-even"``: odd → 1; ``"gt4"``: digit > 4 → 1. The QCNN's :math:`P(|1\rangle)` on

@@ -13,7 +13,7 @@ A sweep file::
     readout_error = false         # noise-trained runs include the readout error
     evaluate_noise = ["fake_brisbane", "fake_torino"]  # also evaluate every QCNN under these devices' noise
 
-    [train]                       # TrainConfig fields (SPEC §7 defaults), e.g. steps = 200
+    [train]                       # TrainConfig fields (defaults: docs/method.md, *Training*), e.g. steps = 200
     [c2c]                         # C2CConfig fields (reference defaults), e.g. num_train = 10000
 
 The grid expands into *units*: all missing repetitions of one QCNN model on one task, encoding and training

@@ -1,4 +1,4 @@
-"""Training settings of a QCNN run (SPEC §7 defaults), validated on construction."""
+"""Training settings of a QCNN run (defaults: docs/method.md, *Training*), validated on construction."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class TrainConfig:
     """One QCNN training run.
 
     Attributes:
-        ansatz: Convolution ansatz (SPEC §5).
+        ansatz: Convolution ansatz (docs/method.md, *Convolution ansatzes*).
         pooling: ``"zx"``, ``"generalized"`` or ``"none"``.
         encoding: A name from :data:`~qcnn_tl.circuits.ENCODINGS`; the CNN's width ``F`` is the encoding's
             (256 amplitude, 8 angle, 12 to 32 for the others).

@@ -1,4 +1,4 @@
-r"""The QCNN training loop (SPEC §7): reads top to bottom, checkpoints, resumes.
+r"""The QCNN training loop (docs/method.md, *Training*): reads top to bottom, checkpoints, resumes.
 
 Each step draws ``batch_size`` indices uniformly with replacement from the whole training pool, computes
 :math:`P(1) = (1 - \langle Z\rangle)/2` on the readout qubit and the loss
@@ -7,7 +7,8 @@ Each step draws ``batch_size`` indices uniformly with replacement from the whole
    \quad \epsilon = 10^{-7},
 
 (summed as in the reference code, or averaged), and takes one Nesterov-momentum step
-(torch ``SGD(nesterov=True)``, the same update as PennyLane's ``NesterovMomentumOptimizer``).
+(torch ``SGD(nesterov=True)``: PennyLane's ``NesterovMomentumOptimizer`` written for its look-ahead point,
+so the weights here are PennyLane's parameters minus momentum times its accumulator).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def qcnn_loss(expectation: torch.Tensor, labels: torch.Tensor, *, loss: str, red
 
 
 def predict(expectation: torch.Tensor) -> torch.Tensor:
-    """Label 1 unless P(0) > P(1), i.e. unless ⟨Z⟩ > 0 (SPEC §4)."""
+    """Label 1 unless P(0) > P(1), i.e. unless ⟨Z⟩ > 0 (docs/method.md, *Readout and prediction*)."""
     return (expectation <= 0).to(torch.int64)
 
 

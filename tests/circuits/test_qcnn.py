@@ -5,7 +5,7 @@ import pytest
 
 from qcnn_tl.circuits import PAPER_MODELS, build_qcnn, qcnn_circuit, qcnn_layout, readout_qubit
 
-SPEC_LAYOUT = [
+PAPER_LAYOUT = [
     (
         [(0, 7), (0, 1), (2, 3), (4, 5), (6, 7), (1, 2), (3, 4), (5, 6)],
         [(1, 0), (3, 2), (5, 4), (7, 6)],
@@ -15,8 +15,8 @@ SPEC_LAYOUT = [
 ]
 
 
-def test_layout_is_spec_section_4():
-    assert [(list(lv.conv_pairs), list(lv.pool_pairs)) for lv in qcnn_layout(8)] == SPEC_LAYOUT
+def test_layout_is_the_papers():
+    assert [(list(lv.conv_pairs), list(lv.pool_pairs)) for lv in qcnn_layout(8)] == PAPER_LAYOUT
     assert readout_qubit(8) == 4
 
 
@@ -28,14 +28,14 @@ def test_layout_generalises(n):
     assert sorted([*discarded, readout_qubit(n)]) == list(range(n))
 
 
-def test_template_touches_spec_pairs_in_order():
+def test_template_touches_the_layout_pairs_in_order():
     circuit, _ = qcnn_circuit("U_TTN", "zx")
     pairs = []
     for inst in circuit.data:
         if inst.operation.name in ("cx", "crz"):
             pairs.append(tuple(circuit.find_bit(q).index for q in inst.qubits))
     expected = []
-    for conv, pool in SPEC_LAYOUT:
+    for conv, pool in PAPER_LAYOUT:
         expected += conv + pool
     assert pairs == expected
 
@@ -55,7 +55,7 @@ def test_template_touches_spec_pairs_in_order():
         ("ansatz_10", "none", 27),
     ],
 )
-def test_weight_counts_match_spec_totals(ansatz, pooling, count):
+def test_weight_counts_match_the_papers_totals(ansatz, pooling, count):
     assert build_qcnn(ansatz, pooling).num_weights == count
 
 
