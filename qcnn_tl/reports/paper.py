@@ -1,4 +1,4 @@
-"""The paper's numbers that are known (``RESULTS.md``): only the C2C reference lines of its figure.
+"""The paper's numbers that are known (``docs/method.md``, C2C baselines): only the C2C reference lines of its figure.
 
 Source: the authors' plotting notebook ``results_plot.ipynb`` (sky-born/QCNN_transfer_learning), where the
 C2C means are hard-coded as the figure's horizontal lines. No standard deviations were published with
