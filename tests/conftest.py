@@ -43,9 +43,13 @@ def rng() -> np.random.Generator:
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    if not (SHARED_DATA / "MNIST" / "raw").is_dir():
-        pytest.fail(f"test data missing: expected torchvision layout under {SHARED_DATA}")
-    return SHARED_DATA
+    """$QCNN_TL_DATA if set, else ../shared/data beside the repository (torchvision's layout)."""
+    import os
+
+    root = Path(os.environ["QCNN_TL_DATA"]) if os.environ.get("QCNN_TL_DATA") else SHARED_DATA
+    if not (root / "MNIST" / "raw").is_dir():
+        pytest.fail(f"test data missing: expected torchvision's layout (MNIST/raw, FashionMNIST/raw) under {root}")
+    return root
 
 
 @pytest.fixture(scope="session")

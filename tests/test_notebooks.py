@@ -16,6 +16,8 @@ def test_the_three_notebooks_exist():
     assert [p.name for p in NOTEBOOKS] == ["01_quickstart.ipynb", "02_ansatz_zoo.ipynb", "03_hardware.ipynb"]
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("epoch1")
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path, data_dir, epoch1_cache, tmp_path_factory, monkeypatch):
     monkeypatch.setenv("QCNN_TL_NOTEBOOK_SMALL", "1")
@@ -26,4 +28,6 @@ def test_notebook_runs(path, data_dir, epoch1_cache, tmp_path_factory, monkeypat
     NotebookClient(book, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
     errors = [o for c in book.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
-    assert os.environ["QCNN_TL_NOTEBOOK_SMALL"] == "1"
+    code = [c for c in book.cells if c.cell_type == "code" and c.source.strip()]
+    assert all(c.execution_count is not None for c in code)  # every cell ran, none was skipped
+    assert any(c.get("outputs") for c in code)

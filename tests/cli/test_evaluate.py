@@ -61,6 +61,8 @@ def _evaluate_args(result_path, data_dir, cache, *extra):
     ]
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("evaluate")
 def test_train_then_evaluate_then_jobs(trained_model, data_dir, tmp_path, capsys):
     result_path, cache = trained_model
     result = json.loads(result_path.read_text())
@@ -108,6 +110,8 @@ def test_train_then_evaluate_then_jobs(trained_model, data_dir, tmp_path, capsys
     assert "missing ideal.npy" in err and "start a new run" in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("evaluate")
 def test_noisy_engine_evaluates_the_whole_split_and_agrees_with_aer(angle_model, data_dir, tmp_path, capsys):
     """The default simulator for aer:<fake> is the noisy engine: the whole test split, readout and shot variants;
     Aer jobs (``--simulator aer``, exact) on the same ISA circuit give the same noisy values."""
@@ -131,6 +135,8 @@ def test_noisy_engine_evaluates_the_whole_split_and_agrees_with_aer(angle_model,
     np.testing.assert_allclose(theirs[:, 3], ours[:, 3], atol=1e-9)  # Aer density matrix vs noisy engine
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("evaluate")
 def test_mitigated_local_evaluation_and_dry_run(trained_model, data_dir, tmp_path, capsys, monkeypatch):
     result_path, cache = trained_model
     capsys.readouterr()

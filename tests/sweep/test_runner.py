@@ -40,6 +40,8 @@ def _results(out):
     return {p.relative_to(out): json.loads(p.read_text()) for p in sorted(out.glob("runs/**/seed*.json"))}
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("epoch1")
 def test_every_run_is_written_once(pooled):
     out, report = pooled
     assert (report.total, report.skipped, report.completed, report.failures) == (10, 0, 10, [])
@@ -51,6 +53,8 @@ def test_every_run_is_written_once(pooled):
     assert json.loads((out / "sweep.json").read_text()) == GRID.to_dict()
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("epoch1")
 def test_every_sweep_run_equals_the_standalone_run_with_its_seed(pooled, data_dir, epoch1_cache):
     """Replicas in a worker, with the encoded pool it cached for another model, give the same run as
     training that seed alone."""
@@ -65,6 +69,8 @@ def test_every_sweep_run_equals_the_standalone_run_with_its_seed(pooled, data_di
         assert swept["test_accuracy"] == alone["test_accuracy"], path
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("epoch1")
 def test_rerun_skips_finished_runs_and_redoes_a_missing_one(pooled, data_dir, epoch1_cache):
     out, _ = pooled
     before = _results(out)
@@ -77,6 +83,8 @@ def test_rerun_skips_finished_runs_and_redoes_a_missing_one(pooled, data_dir, ep
     assert after[missing.relative_to(out)]["test_accuracy"] == before[missing.relative_to(out)]["test_accuracy"]
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("epoch1")
 def test_results_of_another_configuration_are_refused(pooled, data_dir, epoch1_cache):
     out, _ = pooled
     other = replace(GRID, train=replace(GRID.train, steps=6))
@@ -92,6 +100,8 @@ def test_workers_must_be_a_positive_integer(workers, tmp_path):
     assert not (tmp_path / "sweep.json").exists()
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("epoch1")
 def test_dask_local_cluster_gives_the_same_results(pooled, tmp_path, data_dir, epoch1_cache):
     from distributed import LocalCluster
 
@@ -111,12 +121,16 @@ def test_dask_local_cluster_gives_the_same_results(pooled, tmp_path, data_dir, e
         assert result["weights"] == pytest.approx(_results(out)[path]["weights"], abs=1e-12)
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("epoch1")
 def test_unreachable_scheduler_is_a_clear_error(tmp_path, data_dir, epoch1_cache):
     grid = replace(GRID, models=(("U_SU4", "none"),), encodings=("angle",), c2c=(), repetitions=1)
     with pytest.raises(QcnnTlError, match="cannot reach the Dask scheduler"):
         run_sweep(grid, tmp_path, scheduler="tcp://127.0.0.1:9", data_dir=data_dir, cache_dir=epoch1_cache)
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("epoch1")
 def test_cli_sweep_then_summarize(pooled, tmp_path, data_dir, epoch1_cache, capsys):
     out, _ = pooled
     common = ["--out", str(out), "--quiet", "--data-dir", str(data_dir), "--cache-dir", str(epoch1_cache)]
@@ -132,6 +146,8 @@ def test_cli_sweep_then_summarize(pooled, tmp_path, data_dir, epoch1_cache, caps
     assert "must be 'ANSATZ/POOLING'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("epoch1")
 class TestStopping:
     """A killed driver takes its workers with it; Ctrl-C stops promptly and keeps every finished run."""
 
@@ -214,6 +230,8 @@ class TestStopping:
             driver.kill()
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("epoch1")
 def test_noise_sweep_trains_and_evaluates_under_noise(tmp_path, data_dir, epoch1_cache):
     """[grid] noise trains on the noisy engine (one run per scale); evaluate_noise evaluates every run under
     each device at each scale; the summary gains the noise table and charts."""

@@ -51,8 +51,16 @@ def _agreement(ansatz, pooling, encoding, device, rng, samples):
     assert np.abs(ours - noiseless).max() > 1e-3  # the noise is really there
 
 
-@pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize(("ansatz", "pooling"), PAPER_MODELS)
+# The default run checks one model per device; the whole matrix runs with --run-slow (as CI does).
+DEFAULT_CASES = {("U_SU4", "zx", "fake_brisbane"), ("Con_Z", "generalized", "fake_torino")}
+ANGLE_CASES = [
+    pytest.param(a, p, d, marks=() if (a, p, d) in DEFAULT_CASES else pytest.mark.slow)
+    for a, p in PAPER_MODELS
+    for d in DEVICES
+]
+
+
+@pytest.mark.parametrize(("ansatz", "pooling", "device"), ANGLE_CASES)
 def test_angle_encoding_agrees_with_aer_density_matrix(ansatz, pooling, device, rng):
     _agreement(ansatz, pooling, "angle", device, rng, samples=3)
 
