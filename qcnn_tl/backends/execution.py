@@ -181,7 +181,7 @@ def runtime_target(
     def make_estimator(variant: str) -> Any:
         from qiskit_ibm_runtime.executor_estimator import Estimator
 
-        mode = run_mode.get() if isinstance(run_mode, _LazyBatch) else run_mode
+        mode = run_mode.get() if isinstance(run_mode, _LazyMode) else run_mode
         estimator = Estimator(mode=mode, options=raw[variant])
         if variant == MITIGATED and _needs_layer_noise(profile):
             from qiskit_ibm_runtime.noise_learner_v3 import NoiseLearnerV3
@@ -212,7 +212,11 @@ def runtime_target(
 
 
 def execution_target(
-    template: Any, profile: RunProfile, *, cache_dir: str | os.PathLike[str] | None = None
+    template: Any,
+    profile: RunProfile,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    session: bool = False,
 ) -> ExecutionTarget:
     """Builds the target named by ``profile.backend`` for ``template`` (no estimator is created yet).
 
@@ -220,6 +224,8 @@ def execution_target(
         template: A QCNN template (``circuit``, ``observable``).
         profile: Backend, transpilation, shots and mitigation.
         cache_dir: Cache folder for ISA circuits (``<cache_dir>/isa``; default: the user cache).
+        session: On ``ibm:<device>``, run the jobs in a Runtime ``Session`` (iterative work such as training:
+            the device stays reserved between dependent jobs) instead of a ``Batch`` (independent jobs).
 
     Raises:
         ValueError: On an unknown backend name (listing the valid forms).
@@ -273,7 +279,7 @@ def execution_target(
         backend = fake_backend(device)
         return runtime_target(template, backend, profile, mode=None, name=name, cache_dir=cache)
     if kind == "ibm" and device:
-        from qiskit_ibm_runtime import Batch
+        from qiskit_ibm_runtime import Batch, Session
 
         service = runtime_service()
         try:
@@ -284,7 +290,7 @@ def execution_target(
             template,
             backend,
             profile,
-            mode=_LazyBatch(lambda: Batch(backend=backend)),
+            mode=_LazyMode(lambda: (Session if session else Batch)(backend=backend)),
             name=name,
             fetch_job=service.job,
             cache_dir=cache,
@@ -295,8 +301,8 @@ def execution_target(
     )
 
 
-class _LazyBatch:
-    """Opens the Runtime ``Batch`` at the first submission (so a dry run or a fetch opens none)."""
+class _LazyMode:
+    """Opens the Runtime ``Batch`` or ``Session`` at the first submission (so a dry run or a fetch opens none)."""
 
     def __init__(self, open_batch: Callable[[], Any]) -> None:
         self._open = open_batch

@@ -10,8 +10,11 @@ import typing
 from dataclasses import MISSING, fields
 from pathlib import Path
 
-from qcnn_tl._io import check_writable
+import torch
+
+from qcnn_tl._io import check_writable, read_json_object
 from qcnn_tl.cli.common import add_data_arguments, add_threads_argument, data_for, positive_int, seed_type, set_threads
+from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.experiment import run_training
 
@@ -67,10 +70,36 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="DEVICE",
         help="also evaluate the trained model under these fake devices' noise (noisy engine)",
     )
+    p.add_argument(
+        "--init-from",
+        metavar="RESULT",
+        help="start from the weights of this result.json (fine-tuning; same ansatz, pooling and encoding)",
+    )
     p.add_argument("--out", default="runs/train", help="output folder (resumes if it holds a checkpoint)")
     add_data_arguments(p)
     add_threads_argument(p)
     p.set_defaults(func=command)
+
+
+def _initial_weights(path: str, config: TrainConfig) -> torch.Tensor:
+    """The weights of a ``result.json`` of the same model as ``config``.
+
+    Raises:
+        QcnnTlError: If the file is not a result of this ansatz, pooling and encoding.
+    """
+    result = read_json_object(path, "a run result (--init-from)")
+    trained = result.get("config", {})
+    mismatch = [
+        f"{key} {trained.get(key)!r} (here {getattr(config, key)!r})"
+        for key in ("ansatz", "pooling", "encoding")
+        if trained.get(key) != getattr(config, key)
+    ]
+    if mismatch or not isinstance(result.get("weights"), list):
+        raise QcnnTlError(
+            f"--init-from {path} must be a result.json of the same model with its weights; "
+            f"got {', '.join(mismatch) or 'no weights'}"
+        )
+    return torch.tensor(result["weights"], dtype=torch.float64)
 
 
 def command(args: argparse.Namespace) -> int:
@@ -78,8 +107,16 @@ def command(args: argparse.Namespace) -> int:
     set_threads(args)
     config = config_from(args)
     out = check_writable(args.out, "--out", folder=True)
+    initial = _initial_weights(args.init_from, config) if args.init_from else None
     data = data_for(config, args)
-    result = run_training(config, out, data=data, noisy_evaluation=args.evaluate_noise, progress=not args.quiet)
+    result = run_training(
+        config,
+        out,
+        data=data,
+        noisy_evaluation=args.evaluate_noise,
+        initial_weights=initial,
+        progress=not args.quiet,
+    )
     keys = ("train_accuracy", "test_accuracy", "noisy_test_accuracy", "wall_time_s")
     print(json.dumps({k: result[k] for k in keys if k in result}))
     print(f"results: {Path(out) / 'result.json'}")

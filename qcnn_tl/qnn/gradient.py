@@ -29,7 +29,7 @@ from qcnn_tl.qnn.exact import linear_form
 SHIFTABLE = frozenset({"rz", "rx", "ry", "p"})
 
 
-class _ShiftPlan:
+class ShiftPlan:
     """The unique-parameter circuit and the linear map from circuit parameters to its angles."""
 
     def __init__(self, circuit: QuantumCircuit) -> None:
@@ -74,12 +74,12 @@ class BatchedParamShiftGradient(BaseEstimatorGradient):
         super().__init__(estimator)
         self._precision = precision
         self._rows_per_pub = rows_per_pub
-        self._plans: dict[int, _ShiftPlan] = {}
+        self._plans: dict[int, ShiftPlan] = {}
 
-    def _plan(self, circuit: QuantumCircuit) -> _ShiftPlan:
+    def _plan(self, circuit: QuantumCircuit) -> ShiftPlan:
         key = id(circuit)
         if key not in self._plans:
-            self._plans[key] = _ShiftPlan(circuit)
+            self._plans[key] = ShiftPlan(circuit)
         return self._plans[key]
 
     def _run(

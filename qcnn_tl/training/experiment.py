@@ -81,11 +81,23 @@ def task_data(
     return TaskData(*parts, checkpoint.content_hash, float(checkpoint.metadata["test_accuracy"]))
 
 
-def make_model(config: TrainConfig, template: QCNNTemplate, *, replicas: int | None = None) -> QCNNModule:
+def make_model(
+    config: TrainConfig,
+    template: QCNNTemplate,
+    *,
+    replicas: int | None = None,
+    journal: str | os.PathLike[str] | None = None,
+) -> QCNNModule:
     """The engine module for ``config``: exact (noiseless), noisy (under ``config.noise``) or an estimator.
 
+    Args:
+        config: The run's settings.
+        template: The QCNN template.
+        replicas: Repetitions trained together (torch engines only).
+        journal: Folder of the estimator's job journal (:class:`~qcnn_tl.qnn.in_the_loop.StepJournal`).
+
     Raises:
-        ValueError: If replicas are asked of an estimator in the loop, or the backend is not supported.
+        ValueError: If replicas are asked of an estimator in the loop.
     """
     if config.engine == "exact":
         return ExactQCNN(template, replicas=replicas)
@@ -93,15 +105,20 @@ def make_model(config: TrainConfig, template: QCNNTemplate, *, replicas: int | N
         return noisy_model(template, config.noise, config=config, replicas=replicas)  # type: ignore[arg-type]
     if replicas is not None:
         raise ValueError("an estimator in the loop trains one repetition at a time; use a torch engine for replicas")
-    if config.backend != "aer" or config.shots or config.gradient != "param-shift":
-        raise ValueError(
-            f"training with backend {config.backend!r}, shots {config.shots} and gradient {config.gradient!r} "
-            "is not supported; backend 'aer' (exact, parameter shift) is"
-        )
-    from qcnn_tl.backends.targets import ideal_estimator, ideal_isa
-    from qcnn_tl.qnn.aer import AerQCNN
+    from qcnn_tl._paths import default_cache_dir
+    from qcnn_tl.backends.execution import execution_target
+    from qcnn_tl.backends.profiles import RunProfile
+    from qcnn_tl.qnn.in_the_loop import EstimatorQCNN, StepJournal
 
-    return AerQCNN(template, ideal_isa(template), ideal_estimator())
+    assert config.backend is not None  # the "estimator" engine is the one with a backend
+    profile = RunProfile(
+        backend=config.backend,
+        shots=config.shots,
+        optimization_level=config.optimization_level,
+        seed_transpiler=config.seed_transpiler,
+    )
+    target = execution_target(template, profile, cache_dir=default_cache_dir(), session=True)
+    return EstimatorQCNN(template, target, gradient=config.gradient, journal=StepJournal(journal), seed=config.seed)
 
 
 def noisy_model(
@@ -163,9 +180,15 @@ def train_repetitions(
     train_accuracy: bool = True,
     noisy_evaluation: Sequence[str] = (),
     noise_scales: Sequence[float] = (1.0,),
+    initial_weights: torch.Tensor | None = None,
     progress: bool = True,
 ) -> list[dict[str, Any]]:
     """Trains one repetition of ``config``'s model per seed, all together, and evaluates each.
+
+    A model trained with an estimator in the loop (``config.backend``) keeps the job journal of its steps in
+    ``journal/`` beside ``checkpoint``, and is evaluated on the torch engines: under its device's noise (the
+    noisy engine) for a fake device, noiselessly otherwise (evaluating thousands of samples through the
+    estimator is what ``qcnn-tl evaluate`` is for).
 
     Args:
         config: The run's settings; ``config.seed`` is replaced by each of ``seeds``.
@@ -174,6 +197,7 @@ def train_repetitions(
         prepared: The engine inputs of ``data``'s train and test features, if already computed for this
             encoding (they do not depend on the ansatz or pooling); computed here otherwise.
         checkpoint: Resumable training checkpoint of the group.
+        initial_weights: Starting weights, shaped like the model's (fine-tuning); default N(0, 1) from the seeds.
         train_accuracy: Also evaluate the whole training pool (recorded as ``None`` otherwise; sweeps skip
             it: on the paper's grid it costs a quarter of the time and the paper reports test accuracy).
         noisy_evaluation: Fake devices under whose noise (noisy engine, as reported) the trained weights are
@@ -194,16 +218,27 @@ def train_repetitions(
             f"{config.encoding} encoding needs {template.num_features} features; got {data.train_features.shape[1]}"
         )
     seeds = [int(s) for s in seeds]
-    model = make_model(config, template, replicas=len(seeds) if len(seeds) > 1 else None)
+    journal = Path(checkpoint).parent / "journal" if checkpoint is not None else None
+    model = make_model(config, template, replicas=len(seeds) if len(seeds) > 1 else None, journal=journal)
     start = time.perf_counter()
     if prepared is None:
         prepared = (model.prepare(data.train_features), model.prepare(data.test_features))
     train_prepared, test_prepared = prepared
     prepare_s = time.perf_counter() - start
     state = train_qcnn(
-        model, config, train_prepared, data.train_labels, seeds=seeds, checkpoint=checkpoint, progress=progress
+        model,
+        config,
+        train_prepared,
+        data.train_labels,
+        seeds=seeds,
+        checkpoint=checkpoint,
+        initial_weights=initial_weights,
+        progress=progress,
     )
     eval_batch = {"exact": 1024, "noisy": 256}.get(config.engine, 256)
+    if config.engine == "estimator":
+        model, train_prepared, test_prepared = _torch_twin(config, template, model.weight.detach(), data)
+        eval_batch = 256
     start = time.perf_counter()
     train_acc: list[float | None] = [None] * len(seeds)
     if train_accuracy:
@@ -250,17 +285,38 @@ def train_repetitions(
     ]
 
 
+def _torch_twin(
+    config: TrainConfig, template: QCNNTemplate, weights: torch.Tensor, data: TaskData
+) -> tuple[QCNNModule, torch.Tensor, torch.Tensor]:
+    """The torch engine that evaluates weights trained on ``config.backend``, and its prepared features.
+
+    The noisy engine under the backend's fake device (``aer:<fake>``, ``ibm-local:<fake>``), else the exact one.
+    """
+    _, _, device = (config.backend or "").partition(":")
+    twin: QCNNModule
+    if device and config.backend and not config.backend.startswith("ibm:"):
+        twin = noisy_model(template, device, config=config, initial_weights=weights, scale=1.0)
+    else:
+        twin = ExactQCNN(template)
+        with torch.no_grad():
+            twin.weight.copy_(weights)
+    return twin, twin.prepare(data.train_features), twin.prepare(data.test_features)
+
+
 def run_training(
     config: TrainConfig,
     out_dir: str | os.PathLike[str],
     *,
     data: TaskData,
     noisy_evaluation: Sequence[str] = (),
+    initial_weights: torch.Tensor | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Trains one model and writes ``result.json``, ``loss.png`` and ``checkpoint.pt`` into ``out_dir``.
 
-    An interrupted run resumes from ``checkpoint.pt`` when called again with the same ``out_dir``.
+    An interrupted run resumes from ``checkpoint.pt`` when called again with the same ``out_dir`` (with an
+    estimator in the loop, the steps since that checkpoint are replayed from ``journal/``).
+    ``initial_weights`` starts from given weights (fine-tuning) instead of the seed's N(0, 1) draw.
 
     Returns:
         The results dictionary (also in ``result.json``).
@@ -273,6 +329,7 @@ def run_training(
         data=data,
         checkpoint=out / "checkpoint.pt",
         noisy_evaluation=noisy_evaluation,
+        initial_weights=initial_weights,
         progress=progress,
     )
     write_json(out / "result.json", result)

@@ -151,6 +151,7 @@ def train_qcnn(
     *,
     seeds: Sequence[int] | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
+    initial_weights: torch.Tensor | None = None,
     progress: bool = True,
 ) -> TrainState:
     """Trains ``model`` in place: one run, or several repetitions of one model at once.
@@ -168,6 +169,8 @@ def train_qcnn(
         seeds: One seed per replica; ``[config.seed]`` if omitted.
         checkpoint: File to save every ``config.checkpoint_every`` steps and at the end; if it exists,
             training resumes from it.
+        initial_weights: Starting weights, shaped like ``model.weight`` (fine-tuning trained weights); the
+            seeds then only draw the batches. Default: N(0, 1) draws from the seeds.
         progress: Show a progress bar with the running loss.
 
     Returns:
@@ -187,9 +190,17 @@ def train_qcnn(
         raise ValueError(f"seeds must give one seed per replica ({tuple(model.weight.shape)[:-1]}); got {seeds}")
     generators = [torch.Generator().manual_seed(s) for s in seeds]
     with torch.no_grad():
-        weights = model.weight.view(len(seeds), -1)
-        for row, generator in zip(weights, generators, strict=True):
-            row.copy_(torch.randn(row.shape, generator=generator, dtype=torch.float64))
+        if initial_weights is not None:
+            if tuple(initial_weights.shape) != tuple(model.weight.shape):
+                raise ValueError(
+                    f"initial_weights must have the model's weight shape {tuple(model.weight.shape)}; "
+                    f"got {tuple(initial_weights.shape)}"
+                )
+            model.weight.copy_(initial_weights.to(torch.float64))
+        else:
+            weights = model.weight.view(len(seeds), -1)
+            for row, generator in zip(weights, generators, strict=True):
+                row.copy_(torch.randn(row.shape, generator=generator, dtype=torch.float64))
     optimizer = torch.optim.SGD([model.weight], lr=config.lr, momentum=config.momentum, nesterov=True)
     path = Path(checkpoint) if checkpoint is not None else None
     if path and path.is_file():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from qcnn_tl.cli.main import main
 
 
@@ -33,3 +35,66 @@ def test_noise_and_backend_exclude_each_other(capsys):
     assert main(["train", "--noise", "fake_brisbane", "--backend", "aer"]) == 2
     err = capsys.readouterr().err
     assert "exclude each other" in err and "Traceback" not in err
+
+
+def _train(out, data_dir, cache, *extra):
+    return [
+        "train",
+        *("--ansatz", "U_TTN", "--encoding", "angle", "--task", "0,1", "--cnn-epochs", "1"),
+        *("--out", str(out), "--data-dir", str(data_dir), "--cache-dir", str(cache), "--quiet", *extra),
+    ]
+
+
+@pytest.mark.slow
+def test_spsa_fine_tuning_on_a_noisy_backend_resumes_from_its_journal(tmp_path, data_dir, epoch1_cache, monkeypatch):
+    from qcnn_tl.qnn import in_the_loop
+
+    assert main(_train(tmp_path / "exact", data_dir, epoch1_cache, "--steps", "20")) == 0
+    start = json.loads((tmp_path / "exact" / "result.json").read_text())["weights"]
+    out = tmp_path / "tuned"
+    argv = _train(out, data_dir, epoch1_cache, "--steps", "3", "--batch-size", "4", "--backend", "aer:fake_brisbane")
+    argv += ["--shots", "2000", "--gradient", "spsa", "--init-from", str(tmp_path / "exact" / "result.json")]
+    submitted: list[str] = []
+    resumed: list[bool] = []
+    record = in_the_loop.StepJournal.record
+
+    def counting(self, key, entry):
+        if entry["status"] == "submitted":
+            submitted.append(key)
+        if len(submitted) == 3 and entry["status"] == "done" and not resumed:
+            raise KeyboardInterrupt  # the client dies after step 3's jobs were submitted, before their results
+        record(self, key, entry)
+
+    monkeypatch.setattr(in_the_loop.StepJournal, "record", counting)
+    assert main(argv) == 130  # Ctrl-C: the command stops and keeps what it wrote
+    assert not (out / "result.json").exists() and len(list((out / "journal").glob("*.json"))) == 3
+    submitted.clear()
+    resumed.append(True)
+    assert main(argv) == 0
+    # Steps 1-2 replayed from the journal; step 3 (submitted, no result, Aer jobs die with the client) again.
+    assert len(submitted) == 1
+    result = json.loads((out / "result.json").read_text())
+    assert result["config"]["backend"] == "aer:fake_brisbane" and len(result["loss_history"]) == 3
+    assert result["weights"] != start and max(abs(a - b) for a, b in zip(result["weights"], start, strict=True)) < 1
+    assert 0.5 < result["test_accuracy"] <= 1.0  # evaluated on the noisy engine under fake_brisbane
+    entries = [json.loads(p.read_text()) for p in (out / "journal").glob("*.json")]
+    assert all(e["status"] == "done" and e["job_ids"] and len(e["values"]) == 4 for e in entries)
+
+
+@pytest.mark.slow
+def test_training_in_runtime_local_mode(tmp_path, data_dir, epoch1_cache):
+    out = tmp_path / "local"
+    argv = _train(
+        out, data_dir, epoch1_cache, "--steps", "2", "--batch-size", "2", "--backend", "ibm-local:fake_brisbane"
+    )
+    assert main([*argv, "--shots", "1000", "--gradient", "spsa"]) == 0
+    result = json.loads((out / "result.json").read_text())
+    assert len(result["loss_history"]) == 2 and len(list((out / "journal").glob("*.json"))) == 2
+
+
+def test_init_from_must_be_the_same_model(tmp_path, capsys):
+    other = tmp_path / "result.json"
+    other.write_text(json.dumps({"config": {"ansatz": "U_5", "pooling": "zx", "encoding": "angle"}, "weights": [0.0]}))
+    assert main(["train", "--encoding", "angle", "--init-from", str(other), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "ansatz 'U_5' (here 'U_SU4')" in err and "Traceback" not in err

@@ -1,0 +1,264 @@
+r"""Training with an estimator in the loop: ⟨Z⟩ and its weight Jacobian from a Qiskit estimator, journaled.
+
+:class:`EstimatorQCNN` is the QCNN as a torch module whose values *and* weight Jacobian come from an
+:class:`~qcnn_tl.backends.execution.ExecutionTarget` — Aer with a fake device's noise (``aer:<fake>``), IBM
+Runtime's client-side ``Estimator`` in local mode (``ibm-local:<fake>``) or on a device (``ibm:<device>``) — with
+shots. Each forward pass with gradients submits one set of jobs that holds every row the step needs:
+
+* ``param-shift``: the batch at the weights :math:`w`, and every parameterised gate occurrence :math:`k` of the
+  ISA circuit that depends on a weight shifted by :math:`\pm\pi/2`
+  (:math:`\partial f/\partial w_p = \sum_k c_{kp}\,[f(\phi_k+\pi/2) - f(\phi_k-\pi/2)]/2`, the plan of
+  :class:`~qcnn_tl.qnn.gradient.BatchedParamShiftGradient`): :math:`B\,(1 + 2K)` rows;
+* ``spsa``: the batch at :math:`w`, :math:`w + c\Delta` and :math:`w - c\Delta` with one random
+  :math:`\Delta \in \{\pm1\}^W` per step and :math:`c` = :data:`SPSA_PERTURBATION`; each sample's Jacobian row
+  is :math:`[f(w + c\Delta) - f(w - c\Delta)]/(2c)\,\Delta` (simultaneous perturbation, :math:`3B` rows).
+
+The loss gradient is then ``grad_out @ jacobian``, so the training loop, its optimiser, checkpoints and resume
+are those of the torch engines.
+
+**Journal.** Every submission is recorded in a :class:`StepJournal` folder: its job ids as soon as the jobs are
+submitted, its values and Jacobian as soon as they are back — before the optimiser uses them. Entries are keyed
+by a hash of the rows' inputs and weights. Training is deterministic given its checkpoint, so a run resumed
+after a crash or a failed job replays the steps since its last checkpoint from the journal without submitting
+them again, fetches a step whose jobs were submitted to IBM Quantum but not collected (by job id), and submits
+only what was never submitted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from qcnn_tl._io import write_json
+from qcnn_tl.backends.execution import ExecutionTarget
+from qcnn_tl.circuits.qcnn import QCNNTemplate
+from qcnn_tl.errors import QcnnTlError
+from qcnn_tl.qnn.gradient import ShiftPlan
+
+log = logging.getLogger(__name__)
+
+GRADIENTS = ("param-shift", "spsa")
+SPSA_PERTURBATION = 0.1
+ROWS_PER_PUB = 2000
+
+
+class StepJournal:
+    """Job ids and results of every estimator submission of a run, one JSON file per submission.
+
+    Args:
+        folder: Where the entries live (created on first write); ``None`` keeps nothing.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str] | None) -> None:
+        self.folder = Path(folder) if folder is not None else None
+
+    def _path(self, key: str) -> Path:
+        assert self.folder is not None
+        return self.folder / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The entry of ``key``, or ``None``.
+
+        Raises:
+            QcnnTlError: If the entry exists but is not readable JSON (named, with what to do).
+        """
+        if self.folder is None or not self._path(key).is_file():
+            return None
+        try:
+            return json.loads(self._path(key).read_text())
+        except (OSError, ValueError) as exc:
+            raise QcnnTlError(
+                f"journal entry {self._path(key)} is unreadable ({exc}); delete it to submit that step again"
+            ) from None
+
+    def record(self, key: str, entry: dict[str, Any]) -> None:
+        """Writes (or replaces) the entry of ``key`` atomically."""
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_json(self._path(key), entry)
+
+    def __len__(self) -> int:
+        return 0 if self.folder is None or not self.folder.is_dir() else len(list(self.folder.glob("*.json")))
+
+
+class _WithJacobian(torch.autograd.Function):
+    """Values whose weight gradient is ``grad_out @ jacobian`` (the Jacobian measured with them)."""
+
+    @staticmethod
+    def forward(ctx: Any, weight: torch.Tensor, values: torch.Tensor, jacobian: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(jacobian)
+        return values.clone()
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
+        (jacobian,) = ctx.saved_tensors
+        return grad @ jacobian, None, None
+
+
+class EstimatorQCNN(nn.Module):
+    """The QCNN on an execution target's estimator, its weight gradient measured by the estimator too.
+
+    Args:
+        template: The QCNN template.
+        target: Where the circuits run (its primary variant: mitigated if the profile mitigates).
+        gradient: ``"param-shift"`` (exact in expectation) or ``"spsa"`` (3 rows per sample and step).
+        journal: Where job ids and results go before they are used.
+        seed: Seed of the SPSA perturbations (each step's is drawn from the seed and the step's rows).
+        initial_weights: Starting weights ``(num_weights,)``.
+
+    Raises:
+        ValueError: On an unknown gradient or weights of the wrong shape.
+    """
+
+    def __init__(
+        self,
+        template: QCNNTemplate,
+        target: ExecutionTarget,
+        *,
+        gradient: str = "spsa",
+        journal: StepJournal | None = None,
+        seed: int = 0,
+        initial_weights: torch.Tensor | np.ndarray | None = None,
+    ) -> None:
+        super().__init__()
+        if gradient not in GRADIENTS:
+            raise ValueError(f"gradient must be one of {', '.join(GRADIENTS)}; got {gradient!r}")
+        self.template = template
+        self.target = target
+        self.gradient = gradient
+        self.journal = journal if journal is not None else StepJournal(None)
+        self.seed = int(seed)
+        weights = torch.zeros(template.num_weights, dtype=torch.float64)
+        if initial_weights is not None:
+            given = torch.as_tensor(initial_weights, dtype=torch.float64)
+            if given.shape != weights.shape:
+                raise ValueError(f"initial_weights must have shape {tuple(weights.shape)}; got {tuple(given.shape)}")
+            weights = given.clone()
+        self.weight = nn.Parameter(weights)
+        names = [p.name for p in (*template.input_params, *template.weight_params)]
+        position = {name: i for i, name in enumerate(names)}
+        circuit_names = [p.name for p in target.circuit.parameters]
+        unknown = sorted(set(circuit_names) - set(position))
+        if unknown:
+            raise ValueError(f"the target's circuit has parameters the template does not: {unknown[:5]}")
+        self._columns = np.array([position[n] for n in circuit_names])
+        self._plan = ShiftPlan(target.circuit) if gradient == "param-shift" else None
+        self._run = target.run_pubs()[target.primary]
+
+    def prepare(self, features: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """Input-parameter values for ``features`` (amplitude angles or raw angles)."""
+        return torch.as_tensor(self.template.input_values(np.asarray(features)), dtype=torch.float64)
+
+    def forward(self, prepared: torch.Tensor) -> torch.Tensor:
+        r""":math:`\langle Z_\text{readout}\rangle` per sample, shape ``(B,)``; differentiable in the weights."""
+        inputs = prepared.detach().numpy()
+        weights = self.weight.detach().numpy()
+        if not (torch.is_grad_enabled() and self.weight.requires_grad):
+            values, _ = self.measure(inputs, weights, jacobian=False)
+            return torch.as_tensor(values)
+        values, jacobian = self.measure(inputs, weights, jacobian=True)
+        return _WithJacobian.apply(self.weight, torch.as_tensor(values), torch.as_tensor(jacobian))
+
+    def measure(
+        self, inputs: np.ndarray, weights: np.ndarray, *, jacobian: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Values ``(B,)`` and, if asked, the weight Jacobian ``(B, W)``, from the journal or the estimator."""
+        key = hashlib.sha256(
+            b"|".join(
+                [inputs.astype(np.float64).tobytes(), weights.astype(np.float64).tobytes()]
+                + [str(x).encode() for x in (self.gradient if jacobian else "values", self.seed, inputs.shape)]
+            )
+        ).hexdigest()[:24]
+        entry = self.journal.get(key)
+        if entry is not None and entry.get("status") == "done":
+            return np.asarray(entry["values"]), (np.asarray(entry["jacobian"]) if jacobian else None)
+        pubs, finish = self._pubs(inputs, weights, key, jacobian)
+        if entry is not None and entry.get("job_ids") and self.target.fetch_job is not None:
+            log.info("collecting the jobs of journal entry %s: %s", key, entry["job_ids"])
+            jobs = [self.target.fetch_job(job_id) for job_id in entry["job_ids"]]
+        else:
+            jobs = [self._run(*pub) for pub in pubs]
+            ids = [_job_id(job) for job in jobs]
+            self.journal.record(key, {"status": "submitted", "backend": self.target.name, "job_ids": ids})
+        try:
+            evs = np.concatenate([np.ravel(job.result()[0].data.evs) for job in jobs])
+        except Exception as exc:
+            raise QcnnTlError(
+                f"an estimator job of this step failed on {self.target.name} ({type(exc).__name__}: {exc}); "
+                "run the same command again to resume at this step"
+            ) from exc
+        values, jac = finish(evs)
+        self.journal.record(
+            key,
+            {
+                "status": "done",
+                "backend": self.target.name,
+                "job_ids": [_job_id(job) for job in jobs],
+                "gradient": self.gradient if jacobian else None,
+                "values": values.tolist(),
+                "jacobian": None if jac is None else jac.tolist(),
+            },
+        )
+        return values, jac
+
+    def _rows(self, inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Circuit-ordered parameter rows: each sample's inputs with ``weights`` (``(W,)`` or ``(B, W)``)."""
+        weights = np.broadcast_to(weights, (len(inputs), self.template.num_weights))
+        return np.concatenate([inputs, weights], axis=1)[:, self._columns]
+
+    def _pubs(self, inputs: np.ndarray, weights: np.ndarray, key: str, jacobian: bool) -> tuple[list[tuple], Any]:
+        circuit, observable = self.target.circuit, self.target.observable
+        base = self._rows(inputs, weights)
+        n = len(inputs)
+        if not jacobian:
+            return _chunks(circuit, observable, base), lambda evs: (evs, None)
+        if self.gradient == "spsa":
+            rng = np.random.default_rng([self.seed, int(key[:15], 16)])
+            delta = rng.choice([-1.0, 1.0], size=self.template.num_weights)
+            c = SPSA_PERTURBATION
+            rows = np.concatenate(
+                [base, self._rows(inputs, weights + c * delta), self._rows(inputs, weights - c * delta)]
+            )
+
+            def spsa(evs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                f0, plus, minus = evs[:n], evs[n : 2 * n], evs[2 * n :]
+                return f0, ((plus - minus) / (2 * c))[:, None] * delta[None, :]
+
+            return _chunks(circuit, observable, rows), spsa
+        plan = self._plan
+        assert plan is not None
+        weight_names = [p.name for p in self.template.weight_params]
+        plan_names = [p.name for p in plan.params]
+        weight_index = [plan_names.index(name) for name in weight_names if name in plan_names]
+        present = [i for i, name in enumerate(weight_names) if name in plan_names]
+        angles = base @ plan.coefs.T + plan.offsets
+        active = np.flatnonzero(np.any(plan.coefs[:, weight_index] != 0, axis=1))
+        shifts = np.zeros((2 * len(active), len(plan.offsets)))
+        shifts[np.arange(len(active)), active] = np.pi / 2
+        shifts[len(active) + np.arange(len(active)), active] = -np.pi / 2
+        shifted = (angles[:, None, :] + shifts[None, :, :]).reshape(-1, len(plan.offsets))[:, plan.order]
+        pubs = _chunks(circuit, observable, base) + _chunks(plan.circuit, observable, shifted)
+
+        def shift(evs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            f0, rest = evs[:n], evs[n:].reshape(n, 2, len(active))
+            jac = np.zeros((n, self.template.num_weights))
+            jac[:, present] = ((rest[:, 0] - rest[:, 1]) / 2) @ plan.coefs[np.ix_(active, weight_index)]
+            return f0, jac
+
+        return pubs, shift
+
+
+def _chunks(circuit: Any, observable: Any, rows: np.ndarray) -> list[tuple]:
+    return [(circuit, observable, rows[i : i + ROWS_PER_PUB]) for i in range(0, len(rows), ROWS_PER_PUB)]
+
+
+def _job_id(job: Any) -> str:
+    return str(job.job_id())

@@ -1,0 +1,153 @@
+"""The estimator-in-the-loop module: its Jacobians against the torch engines, and its journal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from qcnn_tl.backends.execution import execution_target
+from qcnn_tl.backends.profiles import RunProfile
+from qcnn_tl.backends.targets import fake_backend
+from qcnn_tl.circuits import build_qcnn
+from qcnn_tl.errors import QcnnTlError
+from qcnn_tl.qnn.exact import ExactEngine
+from qcnn_tl.qnn.in_the_loop import SPSA_PERTURBATION, EstimatorQCNN, StepJournal
+from qcnn_tl.qnn.noisy import NoisyEngine, device_noise
+
+
+def _model(backend: str, gradient: str, tmp_path, *, shots: int = 0, ansatz: str = "U_TTN"):
+    template = build_qcnn(ansatz, "zx", encoding="angle")
+    target = execution_target(template, RunProfile(backend=backend, shots=shots), cache_dir=tmp_path / "cache")
+    return EstimatorQCNN(template, target, gradient=gradient, journal=StepJournal(tmp_path / "journal"), seed=3)
+
+
+def _jacobian(engine, inputs, weights):
+    w = torch.tensor(weights, requires_grad=True)
+    return torch.autograd.functional.jacobian(lambda v: engine(inputs, v), w).numpy()
+
+
+def test_parameter_shift_jacobian_equals_the_noisy_engine(tmp_path, rng):
+    model = _model("aer:fake_brisbane", "param-shift", tmp_path)
+    inputs = rng.normal(size=(2, 8))
+    weights = rng.normal(size=model.template.num_weights)
+    values, jac = model.measure(model.prepare(inputs).numpy(), weights, jacobian=True)
+    engine = NoisyEngine.from_isa(model.template, model.target.isa, device_noise(fake_backend("fake_brisbane")))
+    x = model.template.input_values(inputs)
+    np.testing.assert_allclose(values, engine(x, torch.as_tensor(weights)).numpy(), atol=1e-9, rtol=0)
+    np.testing.assert_allclose(jac, _jacobian(engine, x, weights), atol=1e-9, rtol=0)
+    assert np.abs(jac).max() > 1e-2
+
+
+def test_spsa_jacobian_is_the_simultaneous_perturbation_difference(tmp_path, rng):
+    model = _model("aer", "spsa", tmp_path)
+    inputs = model.prepare(rng.normal(size=(3, 8))).numpy()
+    weights = rng.normal(size=model.template.num_weights)
+    values, jac = model.measure(inputs, weights, jacobian=True)
+    exact = ExactEngine.from_template(model.template)
+    f = lambda w: exact(inputs, torch.as_tensor(w)).numpy()  # noqa: E731
+    np.testing.assert_allclose(values, f(weights), atol=1e-9, rtol=0)
+    # Every row is the same ±1 perturbation times the sample's central difference along it.
+    delta = np.sign(jac[0])
+    assert set(np.unique(delta)) == {-1.0, 1.0}
+    c = SPSA_PERTURBATION
+    slope = (f(weights + c * delta) - f(weights - c * delta)) / (2 * c)
+    np.testing.assert_allclose(jac, slope[:, None] * delta[None, :], atol=1e-9, rtol=0)
+
+
+def test_backward_gives_grad_out_times_the_jacobian(tmp_path, rng):
+    model = _model("aer", "param-shift", tmp_path)
+    prepared = model.prepare(rng.normal(size=(2, 8)))
+    with torch.no_grad():
+        model.weight.copy_(torch.as_tensor(rng.normal(size=model.template.num_weights)))
+    out = model(prepared)
+    (out * torch.tensor([1.0, -2.0], dtype=torch.float64)).sum().backward()
+    exact = ExactEngine.from_template(model.template)
+    jac = _jacobian(exact, prepared.numpy(), model.weight.detach().numpy())
+    np.testing.assert_allclose(model.weight.grad.numpy(), np.array([1.0, -2.0]) @ jac, atol=1e-9, rtol=0)
+    with torch.no_grad():  # evaluation submits the values only
+        assert model(prepared).shape == (2,)
+
+
+def test_journal_replays_a_step_without_submitting_it(tmp_path, rng):
+    model = _model("aer:fake_brisbane", "spsa", tmp_path, shots=500)
+    inputs = model.prepare(rng.normal(size=(2, 8))).numpy()
+    weights = rng.normal(size=model.template.num_weights)
+    first = model.measure(inputs, weights, jacobian=True)
+    assert len(model.journal) == 1
+    again = _model("aer:fake_brisbane", "spsa", tmp_path, shots=500)  # a new process resuming the run
+
+    def refuse(*_):
+        raise AssertionError("a journaled step was submitted again")
+
+    again._run = refuse
+    replay = again.measure(inputs, weights, jacobian=True)
+    np.testing.assert_array_equal(first[0], replay[0])
+    np.testing.assert_array_equal(first[1], replay[1])
+    with pytest.raises(AssertionError, match="submitted again"):  # a different step is submitted
+        again.measure(inputs, weights + 1, jacobian=True)
+
+
+def test_submitted_jobs_are_collected_by_id_after_a_crash(tmp_path, rng):
+    model = _model("aer:fake_brisbane", "spsa", tmp_path, shots=500)
+    inputs = model.prepare(rng.normal(size=(1, 8))).numpy()
+    weights = rng.normal(size=model.template.num_weights)
+    jobs = {}
+    submit = model._run
+
+    def crash_after_submitting(*pub):
+        job = submit(*pub)
+        jobs[job.job_id()] = job
+        raise KeyboardInterrupt
+
+    model._run = crash_after_submitting
+    with pytest.raises(KeyboardInterrupt):
+        model.measure(inputs, weights, jacobian=True)
+    # The job id was not recorded (the crash came before the journal write), so it is submitted again;
+    # a job id that was recorded is fetched from the service instead.
+    assert not list((tmp_path / "journal").glob("*.json"))
+    model._run = submit
+    values, _ = model.measure(inputs, weights, jacobian=True)
+    [path] = (tmp_path / "journal").glob("*.json")
+    recorded = path.read_text()
+    path.write_text(recorded.replace('"status": "done"', '"status": "submitted"'))
+    resumed = _model("aer:fake_brisbane", "spsa", tmp_path, shots=500)
+    fetched = []
+    resumed.target.fetch_job = lambda job_id: fetched.append(job_id) or _Done(values)
+    resumed._run = lambda *_: pytest.fail("a submitted step was submitted again")
+    np.testing.assert_array_equal(resumed.measure(inputs, weights, jacobian=True)[0], values)
+    assert len(fetched) == 1
+
+
+class _Done:
+    """A fetched job whose result holds ``values`` and the SPSA rows (three copies)."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = np.tile(values, 3)
+
+    def job_id(self) -> str:
+        return "fetched"
+
+    def result(self):
+        class Data:
+            evs = self.values
+
+        class Pub:
+            data = Data
+
+        return [Pub]
+
+
+def test_unreadable_journal_entry_and_bad_arguments(tmp_path, rng):
+    model = _model("aer", "spsa", tmp_path)
+    inputs = model.prepare(rng.normal(size=(1, 8))).numpy()
+    weights = np.zeros(model.template.num_weights)
+    model.measure(inputs, weights, jacobian=False)
+    [path] = (tmp_path / "journal").glob("*.json")
+    path.write_text("{not json")
+    with pytest.raises(QcnnTlError, match=r"unreadable.*delete it"):
+        model.measure(inputs, weights, jacobian=False)
+    with pytest.raises(ValueError, match="gradient must be one of param-shift, spsa; got 'adam'"):
+        EstimatorQCNN(model.template, model.target, gradient="adam")
+    with pytest.raises(ValueError, match="initial_weights must have shape"):
+        EstimatorQCNN(model.template, model.target, initial_weights=np.zeros(3))
