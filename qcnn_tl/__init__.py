@@ -7,7 +7,14 @@ free of torch.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+try:
+    __version__ = version("qcnn-tl")
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
+
 
 _EXPORTS = {
     "ANSATZES": "qcnn_tl.circuits",
@@ -29,7 +36,14 @@ _EXPORTS = {
     "load_checkpoint": "qcnn_tl.cnn.checkpoint",
     "ExactEngine": "qcnn_tl.qnn.exact",
     "ExactQCNN": "qcnn_tl.qnn.exact_model",
+    "NoisyEngine": "qcnn_tl.qnn.noisy",
+    "NoisyQCNN": "qcnn_tl.qnn.noisy",
+    "device_noise": "qcnn_tl.qnn.noisy",
     "AerQCNN": "qcnn_tl.qnn.aer",
+    "estimator_qnn": "qcnn_tl.qnn.aer",
+    "BatchedParamShiftGradient": "qcnn_tl.qnn.gradient",
+    "EstimatorQCNN": "qcnn_tl.qnn.in_the_loop",
+    "StepJournal": "qcnn_tl.qnn.in_the_loop",
     "HybridQCNN": "qcnn_tl.qnn.hybrid",
     "evaluate_on_target": "qcnn_tl.qnn.hardware",
     "exact_expectations": "qcnn_tl.qnn.hardware",
@@ -56,7 +70,100 @@ _EXPORTS = {
     "QcnnTlError": "qcnn_tl.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+if TYPE_CHECKING:  # the names as type checkers and IDEs see them; at run time they load lazily
+    from qcnn_tl.backends.execution import execution_target
+    from qcnn_tl.backends.profiles import RunProfile, load_profile
+    from qcnn_tl.backends.transpile import transpile_for_target
+    from qcnn_tl.c2c.training import C2CConfig, train_head
+    from qcnn_tl.circuits import (
+        ANSATZES,
+        ENCODINGS,
+        PAPER_MODELS,
+        POOLINGS,
+        QCNNTemplate,
+        amplitude_angles,
+        build_qcnn,
+        qcnn_layout,
+    )
+    from qcnn_tl.circuits.export import export_templates
+    from qcnn_tl.cnn.checkpoint import load_checkpoint
+    from qcnn_tl.cnn.model import FeatureCNN
+    from qcnn_tl.cnn.pretrain import PretrainConfig, ensure_pretrained, pretrain
+    from qcnn_tl.data.datasets import load_images
+    from qcnn_tl.data.features import cached_features
+    from qcnn_tl.data.tasks import parse_task
+    from qcnn_tl.errors import QcnnTlError
+    from qcnn_tl.qnn.aer import AerQCNN, estimator_qnn
+    from qcnn_tl.qnn.exact import ExactEngine
+    from qcnn_tl.qnn.exact_model import ExactQCNN
+    from qcnn_tl.qnn.gradient import BatchedParamShiftGradient
+    from qcnn_tl.qnn.hardware import accuracy, evaluate_on_target, exact_expectations
+    from qcnn_tl.qnn.hybrid import HybridQCNN
+    from qcnn_tl.qnn.in_the_loop import EstimatorQCNN, StepJournal
+    from qcnn_tl.qnn.noisy import NoisyEngine, NoisyQCNN, device_noise
+    from qcnn_tl.reports.drawing import draw_template
+    from qcnn_tl.reports.plots import loss_curve
+    from qcnn_tl.reports.summary import summarize
+    from qcnn_tl.reports.transpile_report import plot_report, transpile_report
+    from qcnn_tl.sweep.grid import SweepGrid, grid_from_dict
+    from qcnn_tl.sweep.runner import run_sweep
+    from qcnn_tl.training.config import TrainConfig
+    from qcnn_tl.training.experiment import run_training, task_data, train_repetitions
+    from qcnn_tl.training.loop import train_qcnn
+
+__all__ = [
+    "ANSATZES",
+    "ENCODINGS",
+    "PAPER_MODELS",
+    "POOLINGS",
+    "AerQCNN",
+    "BatchedParamShiftGradient",
+    "C2CConfig",
+    "EstimatorQCNN",
+    "ExactEngine",
+    "ExactQCNN",
+    "FeatureCNN",
+    "HybridQCNN",
+    "NoisyEngine",
+    "NoisyQCNN",
+    "PretrainConfig",
+    "QCNNTemplate",
+    "QcnnTlError",
+    "RunProfile",
+    "StepJournal",
+    "SweepGrid",
+    "TrainConfig",
+    "accuracy",
+    "amplitude_angles",
+    "build_qcnn",
+    "cached_features",
+    "device_noise",
+    "draw_template",
+    "ensure_pretrained",
+    "estimator_qnn",
+    "evaluate_on_target",
+    "exact_expectations",
+    "execution_target",
+    "export_templates",
+    "grid_from_dict",
+    "load_checkpoint",
+    "load_images",
+    "load_profile",
+    "loss_curve",
+    "parse_task",
+    "plot_report",
+    "pretrain",
+    "qcnn_layout",
+    "run_sweep",
+    "run_training",
+    "summarize",
+    "task_data",
+    "train_head",
+    "train_qcnn",
+    "train_repetitions",
+    "transpile_for_target",
+    "transpile_report",
+]  # the names of _EXPORTS (tests/test_package.py keeps them equal)
 
 
 def __getattr__(name: str) -> Any:

@@ -16,3 +16,10 @@ def test_every_top_level_name_resolves(name):
 def test_unknown_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
         qcnn_tl.nope  # noqa: B018
+
+
+def test_all_lists_every_export_and_the_version_is_the_installed_one():
+    from importlib.metadata import version
+
+    assert sorted(qcnn_tl.__all__) == sorted(qcnn_tl._EXPORTS)
+    assert qcnn_tl.__version__ == version("qcnn-tl")
