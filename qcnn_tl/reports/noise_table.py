@@ -32,6 +32,21 @@ def parse_condition(condition: str) -> tuple[str | None, float]:
     return device, float(scale) if scale else 1.0
 
 
+def evaluated_under(trained: str) -> str:
+    """The condition a run's own test accuracy was measured under, from how it was trained.
+
+    A noise-trained run (``"fake_brisbane x2"``) is evaluated under its training noise; a run trained with an
+    estimator in the loop (``"aer:fake_brisbane"``, ``"ibm-local:fake_brisbane"``) on the noisy engine under
+    that fake device; a noiseless one (``""``), or one trained on ``aer`` or an IBM device, noiselessly.
+    """
+    if not trained:
+        return "ideal"
+    kind, _, device = trained.partition(":")
+    if kind in ("aer", "ibm-local", "ibm") and (not device or kind == "ibm"):
+        return "ideal"
+    return device if kind in ("aer", "ibm-local") else trained
+
+
 def _order(condition: str) -> tuple[bool, str, float]:
     device, scale = parse_condition(condition)
     return device is not None, device or "", scale
@@ -44,9 +59,8 @@ def conditions(cells: list[Cell]) -> dict[_Row, dict[str, tuple[float, ...]]]:
         if cell.group == "c2c":
             continue
         encoding, _, trained = cell.group.partition("@")
-        own = trained or "ideal"
-        row = (encoding, cell.model, cell.task, own)
-        table[row][own] = cell.accuracies
+        row = (encoding, cell.model, cell.task, trained or "ideal")
+        table[row][evaluated_under(trained)] = cell.accuracies
         for condition, accuracies in cell.noisy.items():
             table[row].setdefault(condition, accuracies)
     return table

@@ -39,7 +39,8 @@ class Cell:
     """The repetitions of one model on one task.
 
     Attributes:
-        group: The encoding, ``"<encoding>@<device>[ x<scale>]"`` for a QCNN trained under noise, or ``"c2c"``.
+        group: The encoding, ``"<encoding>@<device>[ x<scale>]"`` for a QCNN trained under noise,
+            ``"<encoding>@<backend>"`` for one trained with an estimator in the loop, or ``"c2c"``.
         model: ``(ansatz, pooling)`` for a QCNN, ``(head, "")`` for a C2C head.
         task: The task.
         num_weights: Trainable weights.
@@ -126,7 +127,9 @@ def _record_key(result: dict[str, Any]) -> tuple[str, tuple[str, str], str]:
     if "head" in config:
         return "c2c", (config["head"], ""), config["task"]
     group = config["encoding"]
-    if config.get("noise") is not None:
+    if config.get("backend") is not None:
+        group += "@" + config["backend"]
+    elif config.get("noise") is not None:
         group += "@" + noise_key(config["noise"], float(config.get("noise_scale", 1.0)))
     return group, (config["ansatz"], config["pooling"]), config["task"]
 
@@ -404,7 +407,7 @@ def summarize(sweep_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str]
     md.write_text(text)
     files = [md, write_csv(cells, out / "summary.csv")]
     for group in dict.fromkeys(c.group for c in cells if c.group != "c2c"):
-        files.append(plot(cells, group, out / f"summary_{group.replace(' ', '_')}.png"))
+        files.append(plot(cells, group, out / f"summary_{group.replace(' ', '_').replace(':', '_')}.png"))
     for chart in (noise_bars(cells, out / "summary_noise.png"), noise_plot(cells, out / "summary_noise_scale.png")):
         if chart is not None:
             files.append(chart)

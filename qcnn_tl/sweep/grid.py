@@ -19,6 +19,11 @@ A sweep file::
 The grid expands into *units*: all missing repetitions of one QCNN model on one task, encoding and training
 noise (trained together as replicas on a torch engine), or all missing repetitions of one C2C head on one task.
 Noise settings live in ``[grid]`` (``noise`` is an axis of the grid); ``[train]`` refuses them.
+
+``[train] backend = "aer:fake_brisbane"`` (with ``shots`` and ``gradient``) trains every QCNN run with that
+estimator in the loop instead (``qcnn-tl train --backend``): one repetition per unit, each with a checkpoint
+and a job journal in the sweep folder (``runs/<group>/<task>/<model>/seed<k>/``), so an interrupted sweep
+resumes at the step each run had reached.
 """
 
 from __future__ import annotations
@@ -100,10 +105,10 @@ class SweepGrid:
                     f"[{name}] seed + repetitions - 1 must be below 2**63 (repetition k uses seed + k); "
                     f"got seed {settings.seed} with {self.repetitions} repetitions"
                 )
-        if self.train.engine == "estimator":
+        if self.train.engine == "estimator" and any(d is not None for d in self.noise):
             raise ValueError(
-                f"sweeps train on the torch engines (noiseless, or under a fake device's noise with noise = ...); "
-                f"got backend {self.train.backend!r} (train with a backend in the loop with 'qcnn-tl train')"
+                f"[train] backend ({self.train.backend!r}: an estimator in the loop) excludes [grid] noise "
+                '(the noisy engine); use noise = ["none"] with a backend'
             )
         for key, devices in (("noise", self.noise), ("evaluate_noise", self.evaluate_noise)):
             unknown = [d for d in devices if d is not None and d not in fake_backends()]
@@ -161,7 +166,10 @@ class SweepGrid:
                             self.train, ansatz=ansatz, pooling=pooling, encoding=encoding, task=task, **noise
                         )
                         seeds = tuple(config.seed + k for k in range(self.repetitions))
-                        out.append(Unit("qcnn", config, seeds, data_dir, cache_dir, evaluation))
+                        if config.engine == "estimator":  # one repetition at a time, each resumable
+                            out += [Unit("qcnn", config, (seed,), data_dir, cache_dir, evaluation) for seed in seeds]
+                        else:
+                            out.append(Unit("qcnn", config, seeds, data_dir, cache_dir, evaluation))
         for task in self.tasks:
             for head in self.c2c:
                 c2c = replace(self.c2c_train, head=head, task=task)
@@ -192,9 +200,14 @@ class Unit:
 
     @property
     def group(self) -> str:
-        """``"c2c"``, the encoding, or ``"<encoding>@<device>[ x<scale>]"`` for a noise-trained QCNN."""
+        """``"c2c"``, the encoding, ``"<encoding>@<device>[ x<scale>]"`` (noise-trained) or ``"<encoding>@<backend>"``.
+
+        The last is a QCNN trained with an estimator in the loop.
+        """
         if isinstance(self.config, C2CConfig):
             return "c2c"
+        if self.config.backend is not None:
+            return f"{self.config.encoding}@{self.config.backend}"
         if self.config.noise is None:
             return self.config.encoding
         return f"{self.config.encoding}@{noise_key(self.config.noise, self.config.noise_scale)}"
@@ -209,7 +222,8 @@ class Unit:
     def result_path(self, seed: int) -> Path:
         """Where the result of ``seed`` goes, relative to the sweep folder."""
         task = self.config.task.replace(",", "-")
-        return Path("runs") / self.group.replace(" ", "_") / task / self.model_name / f"seed{seed}.json"
+        group = self.group.replace(" ", "_").replace(":", "_")
+        return Path("runs") / group / task / self.model_name / f"seed{seed}.json"
 
     def config_for(self, seed: int) -> dict[str, Any]:
         """The config dict a result of ``seed`` records."""

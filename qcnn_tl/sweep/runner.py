@@ -174,7 +174,9 @@ def run_sweep(
     bar = tqdm(total=report.total, initial=report.skipped, desc="sweep", unit="run", disable=not progress)
     try:
         with _executor(workers, scheduler) as executor:
-            futures: dict[Future[list[dict[str, Any]]], Unit] = {executor.submit(run_unit, u): u for u in pending}
+            futures: dict[Future[list[dict[str, Any]]], Unit] = {
+                executor.submit(run_unit, u, str(out)): u for u in pending
+            }
             try:
                 for future in as_completed(futures):
                     unit = futures[future]

@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -85,12 +86,13 @@ def _prepared(key: tuple[Any, ...], config: TrainConfig, data: TaskData) -> tupl
     return _PREPARED[full_key]
 
 
-def run_unit(unit: Unit) -> list[dict[str, Any]]:
+def run_unit(unit: Unit, out_dir: str | None = None) -> list[dict[str, Any]]:
     """Trains and evaluates every repetition of ``unit``; returns one results dictionary per seed.
 
     QCNN runs record the test accuracy on the whole test split and the loss history, not the accuracy on
     the training pool (``train_accuracy`` is ``None``). Runs single-threaded: the pool's processes are
-    the parallelism.
+    the parallelism. A run with an estimator in the loop keeps its checkpoint and job journal under
+    ``out_dir`` (the sweep folder), beside its result file.
     """
     torch.set_num_threads(1)
     key, data = _data(unit.config, unit)
@@ -99,11 +101,17 @@ def run_unit(unit: Unit) -> list[dict[str, Any]]:
     # the shared encoded pool is the exact engine's; the noisy engine encodes on the circuit of each device
     prepared = _prepared(key, unit.config, data) if unit.config.engine == "exact" else None
     devices, scales = unit.noisy_evaluation
+    checkpoint = None
+    if unit.config.engine == "estimator" and out_dir is not None:
+        [seed] = unit.seeds
+        checkpoint = Path(out_dir) / unit.result_path(seed).with_suffix("") / "checkpoint.pt"
+        checkpoint.parent.mkdir(parents=True, exist_ok=True)
     return train_repetitions(
         unit.config,
         unit.seeds,
         data=data,
         prepared=prepared,
+        checkpoint=checkpoint,
         train_accuracy=False,
         noisy_evaluation=devices,
         noise_scales=scales,

@@ -41,6 +41,20 @@ def test_units_and_result_paths():
     assert grid_from_dict(grid.to_dict()) == grid
 
 
+def test_a_backend_in_the_loop_gives_one_unit_per_repetition():
+    grid = grid_from_dict(
+        {
+            "grid": {"models": ["U_TTN/zx"], "encodings": ["angle"], "tasks": ["0,1"], "repetitions": 2, "c2c": []},
+            "train": {"backend": "aer:fake_brisbane", "shots": 1000, "gradient": "spsa"},
+        }
+    )
+    assert grid_from_dict(grid.to_dict()) == grid and grid.num_runs == 2
+    first, second = grid.units()
+    assert (first.seeds, second.seeds) == ((0,), (1,)) and first.config.engine == "estimator"
+    assert first.group == "angle@aer:fake_brisbane"
+    assert first.result_path(0) == Path("runs/angle@aer_fake_brisbane/0-1/U_TTN_zx/seed0.json")
+
+
 def test_noise_axis_units_and_paths():
     grid = grid_from_dict(
         {
@@ -79,7 +93,10 @@ def test_noise_axis_units_and_paths():
         ({"grid": {"reps": 3}}, r"unknown key\(s\) \['reps'\] in \[grid\]"),
         ({"train": {"ansatz": "U_5"}}, r"unknown key\(s\) \['ansatz'\] in \[train\]"),
         ({"train": {"steps": 0}}, "steps must be a positive integer"),
-        ({"train": {"backend": "aer"}}, "sweeps train on the torch engines"),
+        (
+            {"train": {"backend": "aer"}, "grid": {"noise": ["none", "fake_brisbane"]}},
+            r"backend \('aer': an estimator in the loop\) excludes \[grid\] noise",
+        ),
         ({"train": {"noise": "fake_brisbane"}}, r"\['noise'\] belong in \[grid\]"),
         ({"train": {"readout_error": True}}, r"\['readout_error'\] belong in \[grid\]"),
         ({"grid": {"noise": ["fake_nowhere"]}}, r"\[grid\] noise must name fake devices \(or \"none\""),

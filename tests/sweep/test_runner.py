@@ -263,3 +263,34 @@ def test_noise_sweep_trains_and_evaluates_under_noise(tmp_path, data_dir, epoch1
     summary = summarize(out)
     assert "| U_TTN / zx | 0,1 | fake_brisbane x2 |" in summary["markdown"]
     assert {Path(f).name for f in summary["files"]} >= {"summary_noise.png", "summary_noise_scale.png"}
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("epoch1")
+def test_sweep_with_an_estimator_in_the_loop(tmp_path, data_dir, epoch1_cache):
+    grid = grid_from_dict(
+        {
+            "grid": {"models": ["U_TTN/zx"], "encodings": ["angle"], "tasks": ["0,1"], "repetitions": 2, "c2c": []},
+            "train": {"steps": 2, "batch_size": 2, "cnn_epochs": 1, "backend": "aer:fake_brisbane", "shots": 1000},
+        }
+    )
+    grid = replace(grid, train=replace(grid.train, gradient="spsa"), evaluate_noise=("fake_torino",))
+    report = run_sweep(grid, tmp_path, workers=1, data_dir=data_dir, cache_dir=epoch1_cache, progress=False)
+    assert (report.completed, report.failures) == (2, [])
+    folder = tmp_path / "runs" / "angle@aer_fake_brisbane" / "0-1" / "U_TTN_zx"
+    weights = []
+    for seed in (0, 1):
+        result = json.loads((folder / f"seed{seed}.json").read_text())
+        assert result["config"]["backend"] == "aer:fake_brisbane" and len(result["loss_history"]) == 2
+        assert set(result["noisy_test_accuracy"]) == {"fake_torino"} and result["train_accuracy"] is None
+        assert (folder / f"seed{seed}" / "checkpoint.pt").is_file()
+        assert len(list((folder / f"seed{seed}" / "journal").glob("*.json"))) == 2  # one submission per step
+        weights.append(result["weights"])
+    assert weights[0] != weights[1]
+    again = run_sweep(grid, tmp_path, workers=1, data_dir=data_dir, cache_dir=epoch1_cache, progress=False)
+    assert (again.skipped, again.completed) == (2, 0)
+    summary = summarize(tmp_path, tmp_path / "summary")
+    assert str(tmp_path / "summary" / "summary_angle@aer_fake_brisbane.png") in summary["files"]
+    # trained with aer:fake_brisbane in the loop: its own accuracy is the noisy engine's under fake_brisbane
+    assert "| model | task | trained | evaluated fake_brisbane | evaluated fake_torino |" in summary["markdown"]
+    assert "| U_TTN / zx | 0,1 | aer:fake_brisbane |" in summary["markdown"]
