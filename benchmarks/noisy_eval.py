@@ -26,10 +26,10 @@ import torch
 
 from qcnn_tl.backends.targets import fake_backend, noisy_target
 from qcnn_tl.circuits import build_qcnn
+from qcnn_tl.cnn.task_data import task_data
 from qcnn_tl.qnn.gradient import BatchedParamShiftGradient
 from qcnn_tl.qnn.noisy import NoisyQCNN, device_noise
 from qcnn_tl.training.config import TrainConfig
-from qcnn_tl.training.experiment import task_data
 from qcnn_tl.training.loop import qcnn_loss
 
 DEVICE = "fake_brisbane"

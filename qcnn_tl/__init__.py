@@ -28,7 +28,7 @@ _EXPORTS = {
     "export_templates": "qcnn_tl.circuits.export",
     "load_images": "qcnn_tl.data.datasets",
     "parse_task": "qcnn_tl.data.tasks",
-    "cached_features": "qcnn_tl.data.features",
+    "cached_features": "qcnn_tl.cnn.features",
     "FeatureCNN": "qcnn_tl.cnn.model",
     "PretrainConfig": "qcnn_tl.cnn.pretrain",
     "pretrain": "qcnn_tl.cnn.pretrain",
@@ -50,7 +50,7 @@ _EXPORTS = {
     "accuracy": "qcnn_tl.qnn.hardware",
     "TrainConfig": "qcnn_tl.training.config",
     "train_qcnn": "qcnn_tl.training.loop",
-    "task_data": "qcnn_tl.training.experiment",
+    "task_data": "qcnn_tl.cnn.task_data",
     "run_training": "qcnn_tl.training.experiment",
     "train_repetitions": "qcnn_tl.training.experiment",
     "C2CConfig": "qcnn_tl.c2c.training",
@@ -87,10 +87,11 @@ if TYPE_CHECKING:  # the names as type checkers and IDEs see them; at run time t
     )
     from qcnn_tl.circuits.export import export_templates
     from qcnn_tl.cnn.checkpoint import load_checkpoint
+    from qcnn_tl.cnn.features import cached_features
     from qcnn_tl.cnn.model import FeatureCNN
     from qcnn_tl.cnn.pretrain import PretrainConfig, ensure_pretrained, pretrain
+    from qcnn_tl.cnn.task_data import task_data
     from qcnn_tl.data.datasets import load_images
-    from qcnn_tl.data.features import cached_features
     from qcnn_tl.data.tasks import parse_task
     from qcnn_tl.errors import QcnnTlError
     from qcnn_tl.qnn.aer import AerQCNN, estimator_qnn
@@ -108,7 +109,7 @@ if TYPE_CHECKING:  # the names as type checkers and IDEs see them; at run time t
     from qcnn_tl.sweep.grid import SweepGrid, grid_from_dict
     from qcnn_tl.sweep.runner import run_sweep
     from qcnn_tl.training.config import TrainConfig
-    from qcnn_tl.training.experiment import run_training, task_data, train_repetitions
+    from qcnn_tl.training.experiment import run_training, train_repetitions
     from qcnn_tl.training.loop import train_qcnn
 
 __all__ = [

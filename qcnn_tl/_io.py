@@ -8,11 +8,12 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
-
-import torch
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from qcnn_tl.errors import QcnnTlError
+
+if TYPE_CHECKING:  # torch is imported only by the helpers that hash tensors: backends stay torch-free
+    import torch
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> Path:

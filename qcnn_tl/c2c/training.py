@@ -15,8 +15,8 @@ from torch import nn
 from qcnn_tl._io import library_versions
 from qcnn_tl._validate import check_settings
 from qcnn_tl.c2c.heads import HEADS, NUM_FEATURES, build_head, num_weights
+from qcnn_tl.cnn.task_data import TaskData
 from qcnn_tl.data.tasks import parse_task
-from qcnn_tl.training.experiment import TaskData
 
 
 @dataclass(frozen=True)

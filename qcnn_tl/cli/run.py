@@ -11,7 +11,7 @@ import numpy as np
 from qcnn_tl._io import write_json
 from qcnn_tl.backends.targets import ideal_estimator, ideal_isa
 from qcnn_tl.circuits import build_qcnn
-from qcnn_tl.cli.common import add_data_arguments, data_for
+from qcnn_tl.cli.common import add_data_arguments, data_for, write_loss_curve
 from qcnn_tl.qnn.aer import estimator_qnn
 from qcnn_tl.qnn.hardware import accuracy, exact_expectations
 from qcnn_tl.training.config import TrainConfig
@@ -34,6 +34,7 @@ def command(args: argparse.Namespace) -> int:
     config = TrainConfig(steps=args.steps, seed=args.seed)
     data = data_for(config, args)
     result = run_training(config, args.out, data=data, progress=not args.quiet)
+    write_loss_curve(result, args.out)
     template = build_qcnn(config.ansatz, config.pooling, encoding=config.encoding)
     weights = np.asarray(result["weights"])
     features = data.test_features[: args.aer_samples]

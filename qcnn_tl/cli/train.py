@@ -13,7 +13,15 @@ from pathlib import Path
 import torch
 
 from qcnn_tl._io import check_writable, read_json_object
-from qcnn_tl.cli.common import add_data_arguments, add_threads_argument, data_for, positive_int, seed_type, set_threads
+from qcnn_tl.cli.common import (
+    add_data_arguments,
+    add_threads_argument,
+    data_for,
+    positive_int,
+    seed_type,
+    set_threads,
+    write_loss_curve,
+)
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.experiment import run_training
@@ -117,6 +125,7 @@ def command(args: argparse.Namespace) -> int:
         initial_weights=initial,
         progress=not args.quiet,
     )
+    write_loss_curve(result, out)
     keys = ("train_accuracy", "test_accuracy", "noisy_test_accuracy", "wall_time_s")
     print(json.dumps({k: result[k] for k in keys if k in result}))
     print(f"results: {Path(out) / 'result.json'}")

@@ -28,11 +28,11 @@ from tqdm import tqdm
 from qcnn_tl._io import read_json_object, write_json
 from qcnn_tl._paths import default_cache_dir
 from qcnn_tl._validate import is_positive_int
+from qcnn_tl.cnn.task_data import task_data
 from qcnn_tl.data.datasets import resolve_data_dir
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.sweep.grid import SweepGrid, Unit
 from qcnn_tl.sweep.worker import data_key, init_local_worker, run_unit
-from qcnn_tl.training.experiment import task_data
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,11 @@ import torch
 
 from qcnn_tl.c2c.training import C2CConfig, train_head
 from qcnn_tl.circuits import build_qcnn
+from qcnn_tl.cnn.task_data import DataSpec, TaskData, task_data
 from qcnn_tl.qnn.exact_model import ExactQCNN
 from qcnn_tl.sweep.grid import Unit
 from qcnn_tl.training.config import TrainConfig
-from qcnn_tl.training.experiment import DataSpec, TaskData, task_data, train_repetitions
+from qcnn_tl.training.experiment import train_repetitions
 
 _DATA: dict[tuple[Any, ...], TaskData] = {}
 _PREPARED: dict[tuple[Any, ...], tuple[torch.Tensor, torch.Tensor]] = {}

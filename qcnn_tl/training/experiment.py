@@ -6,79 +6,21 @@ import logging
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 
 from qcnn_tl._io import library_versions, write_json
 from qcnn_tl.circuits import QCNNTemplate, build_qcnn
-from qcnn_tl.cnn.pretrain import PretrainConfig, ensure_pretrained
-from qcnn_tl.data.features import cached_features
-from qcnn_tl.data.tasks import parse_task
+from qcnn_tl.cnn.task_data import TaskData
 from qcnn_tl.qnn.exact_model import ExactQCNN
 from qcnn_tl.qnn.noisy import DeviceNoise, NoisyQCNN, device_noise
-from qcnn_tl.reports.plots import loss_curve
 from qcnn_tl.training.config import TrainConfig, noise_key
 from qcnn_tl.training.loop import QCNNModule, evaluate, train_qcnn
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TaskData:
-    """Features and binary labels of one task."""
-
-    train_features: torch.Tensor
-    train_labels: torch.Tensor
-    test_features: torch.Tensor
-    test_labels: torch.Tensor
-    cnn_hash: str
-    cnn_test_accuracy: float
-
-
-class DataSpec(Protocol):
-    """What locates a task's features: the task and the CNN (a :class:`TrainConfig` or a C2C config)."""
-
-    task: str
-    cnn_epochs: int
-    cnn_seed: int
-
-    @property
-    def num_features(self) -> int:
-        """Feature width of the CNN."""
-        ...
-
-
-def task_data(
-    config: DataSpec,
-    *,
-    data_dir: str | os.PathLike[str] | None = None,
-    download: bool = False,
-    cache_dir: str | os.PathLike[str] | None = None,
-    progress: bool = True,
-) -> TaskData:
-    """Pre-trains (or loads) the CNN for the encoding and returns the task's cached features.
-
-    Raises:
-        ValueError: If the features contain NaN/inf.
-    """
-    pre = PretrainConfig(num_features=config.num_features, epochs=config.cnn_epochs, seed=config.cnn_seed)
-    checkpoint = ensure_pretrained(pre, data_dir=data_dir, download=download, cache_dir=cache_dir, progress=progress)
-    task = parse_task(config.task)
-    parts = []
-    for split in ("train", "test"):
-        features, digits = cached_features(
-            checkpoint, "mnist", split, data_dir=data_dir, download=download, cache_dir=cache_dir
-        )
-        index, labels = task.select(digits)
-        selected = features[index].to(torch.float64)
-        if not torch.isfinite(selected).all():
-            raise ValueError(f"{split} features of task {task.name!r} contain NaN or infinite values")
-        parts += [selected, labels]
-    return TaskData(*parts, checkpoint.content_hash, float(checkpoint.metadata["test_accuracy"]))
 
 
 def make_model(
@@ -312,7 +254,7 @@ def run_training(
     initial_weights: torch.Tensor | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Trains one model and writes ``result.json``, ``loss.png`` and ``checkpoint.pt`` into ``out_dir``.
+    """Trains one model and writes ``result.json`` and ``checkpoint.pt`` into ``out_dir``.
 
     An interrupted run resumes from ``checkpoint.pt`` when called again with the same ``out_dir`` (with an
     estimator in the loop, the steps since that checkpoint are replayed from ``journal/``).
@@ -333,9 +275,4 @@ def run_training(
         progress=progress,
     )
     write_json(out / "result.json", result)
-    loss_curve(
-        result["loss_history"],
-        out / "loss.png",
-        title=f"{result['model']['name']} on {config.task} ({config.noise or config.backend or 'noiseless'})",
-    )
     return result

@@ -5,7 +5,7 @@ import torch
 
 from qcnn_tl.c2c.heads import build_head, num_weights
 from qcnn_tl.c2c.training import C2CConfig, train_head
-from qcnn_tl.training.experiment import TaskData
+from qcnn_tl.cnn.task_data import TaskData
 
 
 @pytest.mark.parametrize(("name", "weights"), [("1d", 64), ("2d", 76)])

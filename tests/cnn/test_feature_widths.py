@@ -10,13 +10,14 @@ import torch
 from qcnn_tl.circuits import ENCODINGS
 from qcnn_tl.cli.main import main
 from qcnn_tl.cnn.checkpoint import load_checkpoint, save_checkpoint
+from qcnn_tl.cnn.features import extract_features
 from qcnn_tl.cnn.model import FeatureCNN
 from qcnn_tl.cnn.pretrain import PretrainConfig, ensure_pretrained, pretrain
+from qcnn_tl.cnn.task_data import TaskData
 from qcnn_tl.data.datasets import load_images
-from qcnn_tl.data.features import extract_features
 from qcnn_tl.data.tasks import parse_task
 from qcnn_tl.training.config import TrainConfig
-from qcnn_tl.training.experiment import TaskData, run_training
+from qcnn_tl.training.experiment import run_training
 
 WIDTHS = sorted({encoding.num_features(8) for encoding in ENCODINGS.values()})
 

@@ -16,12 +16,13 @@ import psutil
 import pytest
 
 from qcnn_tl.cli.main import main
+from qcnn_tl.cnn.task_data import task_data
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.reports.summary import summarize
 from qcnn_tl.sweep.grid import grid_from_dict
 from qcnn_tl.sweep.runner import run_sweep
 from qcnn_tl.training.config import TrainConfig
-from qcnn_tl.training.experiment import task_data, train_repetitions
+from qcnn_tl.training.experiment import train_repetitions
 
 REPO = Path(__file__).resolve().parents[2]
 CI_GRID = REPO / "benchmarks" / "ci_grid.toml"

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import torch
 
-import qcnn_tl.data.features as features_module
-from qcnn_tl.data.features import cached_features, feature_cache_path
+import qcnn_tl.cnn.features as features_module
+from qcnn_tl.cnn.features import cached_features, feature_cache_path
 
 
 def test_cache_is_reused_and_invalid_files_rebuilt(small_cnn, data_dir, tmp_path, monkeypatch):
