@@ -78,7 +78,11 @@ def check_writable(path: str | os.PathLike[str], what: str, *, folder: bool = Fa
 def write_json(path: str | os.PathLike[str], data: Any) -> Path:
     """Atomically writes ``data`` as indented JSON."""
     text = json.dumps(data, indent=2, sort_keys=False) + "\n"
-    return atomic_write(path, lambda h: h.write(text.encode()))
+
+    def write(handle: BinaryIO) -> None:
+        handle.write(text.encode())
+
+    return atomic_write(path, write)
 
 
 def read_json_object(path: str | os.PathLike[str], what: str) -> dict[str, Any]:

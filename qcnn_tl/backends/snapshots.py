@@ -16,6 +16,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from qiskit.providers import BackendV2
+from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
 
 from qcnn_tl.errors import QcnnTlError
 
@@ -27,7 +28,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_snapshot(device_cls: type, directory: Path = SNAPSHOT_DIR) -> Path:
+def write_snapshot(device_cls: type[FakeBackendV2], directory: Path = SNAPSHOT_DIR) -> Path:
     """Copies a fake device's configuration and properties into ``<directory>/<name>/``."""
     name = device_cls.backend_name
     folder = directory / name

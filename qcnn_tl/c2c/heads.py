@@ -50,7 +50,7 @@ class Head2D(nn.Sequential):
         )
 
 
-HEADS: Registry[type[nn.Sequential]] = Registry("C2C head", {"1d": Head1D, "2d": Head2D})
+HEADS: Registry[type[nn.Sequential]] = Registry("C2C head", [("1d", Head1D), ("2d", Head2D)])
 """The C2C heads by name."""
 
 
@@ -72,6 +72,7 @@ def build_head(name: str, generator: torch.Generator) -> nn.Sequential:
                 fan_out = module.weight.shape[0] * module.weight[0, 0].numel()
                 limit = (6 / (fan_in + fan_out)) ** 0.5
                 module.weight.copy_((torch.rand(module.weight.shape, generator=generator) * 2 - 1) * limit)
+                assert module.bias is not None  # every layer of the heads has a bias
                 module.bias.zero_()
     return head
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from qiskit.circuit import ParameterExpression, QuantumCircuit
 from qiskit.circuit.library import CUGate
 
 from qcnn_tl._registry import Registry
 
-Angle = ParameterExpression | float
+Angle: TypeAlias = ParameterExpression | float
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,20 @@ class TaskData:
 class DataSpec(Protocol):
     """What locates a task's features: the task and the CNN (a :class:`TrainConfig` or a C2C config)."""
 
-    task: str
-    cnn_epochs: int
-    cnn_seed: int
+    @property
+    def task(self) -> str:
+        """The binary task (``"0,1"``)."""
+        ...
+
+    @property
+    def cnn_epochs(self) -> int:
+        """Epochs of the pre-trained CNN."""
+        ...
+
+    @property
+    def cnn_seed(self) -> int:
+        """Seed of the pre-trained CNN."""
+        ...
 
     @property
     def num_features(self) -> int:
@@ -58,7 +69,7 @@ def task_data(
     pre = PretrainConfig(num_features=config.num_features, epochs=config.cnn_epochs, seed=config.cnn_seed)
     checkpoint = ensure_pretrained(pre, data_dir=data_dir, download=download, cache_dir=cache_dir, progress=progress)
     task = parse_task(config.task)
-    parts = []
+    parts: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
     for split in ("train", "test"):
         features, digits = cached_features(
             checkpoint, "mnist", split, data_dir=data_dir, download=download, cache_dir=cache_dir
@@ -67,5 +78,7 @@ def task_data(
         selected = features[index].to(torch.float64)
         if not torch.isfinite(selected).all():
             raise ValueError(f"{split} features of task {task.name!r} contain NaN or infinite values")
-        parts += [selected, labels]
-    return TaskData(*parts, checkpoint.content_hash, float(checkpoint.metadata["test_accuracy"]))
+        parts[split] = (selected, labels)
+    return TaskData(
+        *parts["train"], *parts["test"], checkpoint.content_hash, float(checkpoint.metadata["test_accuracy"])
+    )

@@ -69,7 +69,9 @@ class AerQCNN(nn.Module):
     @property
     def weight(self) -> nn.Parameter:
         """The trainable weights (the connector's)."""
-        return self.connector.weight
+        weight = self.connector.weight
+        assert isinstance(weight, nn.Parameter)  # TorchConnector registers its weights as a Parameter
+        return weight
 
     def prepare(self, features: torch.Tensor | np.ndarray) -> torch.Tensor:
         """Input-parameter values for ``features`` (amplitude angles or raw angles)."""

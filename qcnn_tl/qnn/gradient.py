@@ -35,7 +35,9 @@ class ShiftPlan:
     def __init__(self, circuit: QuantumCircuit) -> None:
         params = list(circuit.parameters)
         out = circuit.copy_empty_like()
-        rows, offsets, fresh = [], [], []
+        rows: list[np.ndarray] = []
+        offsets: list[float] = []
+        fresh: list[Parameter] = []
         for instruction in circuit.data:
             op = instruction.operation
             if any(isinstance(p, ParameterExpression) for p in op.params):
@@ -115,7 +117,7 @@ class BatchedParamShiftGradient(BaseEstimatorGradient):
                 [np.ravel(r.data.evs) for r in self._estimator.run(pubs, precision=self._precision).result()]
             ).reshape(len(members), 2, len(active))
             diff = (evs[:, 0] - evs[:, 1]) / 2
-            grads = diff @ plan.coefs[np.ix_(active, wanted_index)]
+            grads = diff @ plan.coefs[np.ix_(active, np.array(wanted_index, dtype=int))]
             for row, i in enumerate(members):
                 results[i] = grads[row]
         gradients = [results[i] for i in range(len(circuits))]

@@ -250,7 +250,8 @@ class EstimatorQCNN(nn.Module):
         def shift(evs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             f0, rest = evs[:n], evs[n:].reshape(n, 2, len(active))
             jac = np.zeros((n, self.template.num_weights))
-            jac[:, present] = ((rest[:, 0] - rest[:, 1]) / 2) @ plan.coefs[np.ix_(active, weight_index)]
+            coefs = plan.coefs[np.ix_(active, np.array(weight_index, dtype=int))]
+            jac[:, present] = ((rest[:, 0] - rest[:, 1]) / 2) @ coefs
             return f0, jac
 
         return pubs, shift

@@ -113,8 +113,11 @@ def noise_bars(cells: list[Cell], path: str | os.PathLike[str]) -> Path | None:
     keys = sorted({(row[0], row[1], row[2]) for row in table})
     fig = Figure(figsize=(max(6.0, 0.9 * len(keys) + 2), 3.4 * len(devices)))
     axes = fig.subplots(len(devices), 1, squeeze=False)[:, 0]
-    bars = (("ideal", "ideal", "ideal-trained, evaluated ideal"), ("ideal", None, "ideal-trained, evaluated noisy"))
-    bars += ((None, None, "noise-trained, evaluated noisy"),)
+    bars: tuple[tuple[str | None, str | None, str], ...] = (
+        ("ideal", "ideal", "ideal-trained, evaluated ideal"),
+        ("ideal", None, "ideal-trained, evaluated noisy"),
+        (None, None, "noise-trained, evaluated noisy"),
+    )
     for ax, device in zip(axes, devices, strict=True):
         for b, (trained, evaluated, label) in enumerate(bars):
             xs, ys, es = [], [], []

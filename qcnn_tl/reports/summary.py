@@ -284,11 +284,11 @@ def markdown(cells: list[Cell]) -> str:
         ]
         for v in found:
             heads = [f"{_pct(v.c2c[h].mean)} ± {_pct(v.c2c[h].std)}" if h in v.c2c else "" for h in ("1d", "2d")]
-            paper = "" if v.paper_margin is None else f"{100 * v.paper_margin:+.2f}"
+            over_paper = "" if v.paper_margin is None else f"{100 * v.paper_margin:+.2f}"
             lines.append(
                 f"| {v.group} | {v.task} | {v.best.label} ({v.best.num_weights}) | {_pct(v.best.mean)} ± "
                 f"{_pct(v.best.std)} | {heads[0]} | {heads[1]} | {100 * v.margin:+.2f} | {_pct(v.spread)} | "
-                f"{v.answer} | {paper} |"
+                f"{v.answer} | {over_paper} |"
             )
         lines += [
             "",

@@ -153,17 +153,24 @@ class SweepGrid:
         """Every unit of the grid (all repetitions), QCNN before C2C, grouped by encoding and task."""
         out: list[Unit] = []
         trainings = [
-            {"noise": d, "noise_scale": s, "readout_error": self.readout_error if d else False}
+            (d, s, self.readout_error if d else False)
             for d in self.noise
             for s in ((1.0,) if d is None else self.noise_scales)
         ]
         evaluation = (self.evaluate_noise, self.noise_scales)
         for encoding in self.encodings:
             for task in self.tasks:
-                for noise in trainings:
+                for noise, scale, readout in trainings:
                     for ansatz, pooling in self.models:
                         config = replace(
-                            self.train, ansatz=ansatz, pooling=pooling, encoding=encoding, task=task, **noise
+                            self.train,
+                            ansatz=ansatz,
+                            pooling=pooling,
+                            encoding=encoding,
+                            task=task,
+                            noise=noise,
+                            noise_scale=scale,
+                            readout_error=readout,
                         )
                         seeds = tuple(config.seed + k for k in range(self.repetitions))
                         if config.engine == "estimator":  # one repetition at a time, each resumable

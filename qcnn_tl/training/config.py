@@ -112,11 +112,13 @@ class TrainConfig:
                     f"{', '.join(sorted(fake_backends()))}"
                 )
         else:
-            for name, default in (("noise_scale", 1.0), ("readout_error", False)):
+            noise_defaults: tuple[tuple[str, object], ...] = (("noise_scale", 1.0), ("readout_error", False))
+            for name, default in noise_defaults:
                 if getattr(self, name) != default:
                     raise ValueError(f"{name} needs noise (a fake device); got {name}={getattr(self, name)!r}")
         if self.backend is None:
-            for name, default in (("shots", 0), ("gradient", "param-shift")):
+            backend_defaults: tuple[tuple[str, object], ...] = (("shots", 0), ("gradient", "param-shift"))
+            for name, default in backend_defaults:
                 if getattr(self, name) != default:
                     raise ValueError(
                         f"{name} needs backend (an estimator in the loop); got {name}={getattr(self, name)!r}"

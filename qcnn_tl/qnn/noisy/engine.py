@@ -343,8 +343,8 @@ class NoisyEngine:
             or encoded.shape[-1] != self.encoded_size
             or (replicated and len(encoded) != len(pulled))
         ):
-            lead = f"R={len(pulled)}, " if replicated else ""
-            raise ValueError(f"encoded must have shape ({lead}B, {self.encoded_size}); got {tuple(encoded.shape)}")
+            prefix = f"R={len(pulled)}, " if replicated else ""
+            raise ValueError(f"encoded must have shape ({prefix}B, {self.encoded_size}); got {tuple(encoded.shape)}")
         lead = pulled.shape[:-1]
         tensor = pulled.view(*lead, *(SITE,) * self.num_qubits).permute(
             *range(len(lead)), *(len(lead) + a for a in self._axes)
@@ -360,6 +360,7 @@ class NoisyEngine:
                 result = rest.squeeze(-1).reshape(*lead, -1, group.size) @ vectors
             else:
                 result = (result.reshape(*lead, -1, group.size, batch) * vectors[..., None, :, :]).sum(-2)
+        assert result is not None  # a template has at least one qubit group
         return result.reshape(*lead, batch)
 
     def __call__(self, input_values: torch.Tensor | np.ndarray, weights: torch.Tensor) -> torch.Tensor:
