@@ -14,6 +14,7 @@ from tqdm import tqdm
 from qcnn_tl._validate import check_settings, is_positive_int
 from qcnn_tl.cnn.checkpoint import CNNCheckpoint, load_checkpoint, save_checkpoint
 from qcnn_tl.cnn.model import FeatureCNN
+from qcnn_tl.cnn.shipped import install_shipped, shipped_entry
 from qcnn_tl.data.datasets import default_cache_dir, load_images
 
 
@@ -146,9 +147,17 @@ def ensure_pretrained(
     cache_dir: str | os.PathLike[str] | None = None,
     progress: bool = True,
 ) -> CNNCheckpoint:
-    """Loads the cached checkpoint for ``config``, training and caching it first if absent."""
+    """Loads the cached checkpoint for ``config``; if absent, installs the shipped one or trains and caches one.
+
+    The package ships the checkpoints behind the project's results (:mod:`qcnn_tl.cnn.shipped`): a default
+    configuration of any encoding's width is installed from there, so every machine gets the same CNN.
+    """
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = root / "cnn" / config.cache_name()
     if path.is_file():
         return load_checkpoint(path)
+    settings: dict[str, object] = {"num_features": config.num_features, "epochs": config.epochs, "seed": config.seed}
+    settings |= {"batch_size": config.batch_size, "lr": config.lr, "train_samples": config.train_subset or 60_000}
+    if config.test_subset is None and shipped_entry(config.cache_name(), settings) is not None:
+        return load_checkpoint(install_shipped(config.cache_name(), path))
     return pretrain(config, data_dir=data_dir, download=download, out=path, progress=progress)
