@@ -36,6 +36,25 @@ def isolated_cache(tmp_path_factory: pytest.TempPathFactory):
         os.environ["QCNN_TL_CACHE"] = previous
 
 
+_BUILT: dict[str, object] = {}
+
+
+@pytest.fixture(scope="session")
+def once():
+    """``once(key, build)``: ``build()`` the first time in this process, its value afterwards.
+
+    For expensive module fixtures: a pytest-xdist worker may tear a module fixture down between two of its
+    tests (when its queue runs short) and would build it again.
+    """
+
+    def get(key: str, build):
+        if key not in _BUILT:
+            _BUILT[key] = build()
+        return _BUILT[key]
+
+    return get
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20231126)

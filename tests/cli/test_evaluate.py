@@ -11,7 +11,11 @@ from qcnn_tl.cli.main import main
 
 
 @pytest.fixture(scope="module")
-def trained_model(tmp_path_factory, small_cnn, data_dir):
+def trained_model(tmp_path_factory, small_cnn, data_dir, once):
+    return once("evaluate: trained model", lambda: _train_model(tmp_path_factory, small_cnn, data_dir))
+
+
+def _train_model(tmp_path_factory, small_cnn, data_dir):
     tmp_path = tmp_path_factory.mktemp("trained")
     cache = tmp_path / "cache"
     (cache / "cnn").mkdir(parents=True)
@@ -39,7 +43,11 @@ def trained_model(tmp_path_factory, small_cnn, data_dir):
 
 
 @pytest.fixture(scope="module")
-def angle_model(tmp_path_factory, data_dir, epoch1_cache):
+def angle_model(tmp_path_factory, data_dir, epoch1_cache, once):
+    return once("evaluate: angle model", lambda: _angle_model(tmp_path_factory, data_dir, epoch1_cache))
+
+
+def _angle_model(tmp_path_factory, data_dir, epoch1_cache):
     out = tmp_path_factory.mktemp("angle") / "train"
     argv = ["train", "--steps", "10", "--cnn-epochs", "1", "--ansatz", "U_TTN", "--encoding", "angle"]
     argv += ["--out", str(out), "--data-dir", str(data_dir), "--cache-dir", str(epoch1_cache), "--quiet"]

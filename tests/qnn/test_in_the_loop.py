@@ -27,9 +27,10 @@ def _jacobian(engine, inputs, weights):
     return torch.autograd.functional.jacobian(lambda v: engine(inputs, v), w).numpy()
 
 
+@pytest.mark.slow
 def test_parameter_shift_jacobian_equals_the_noisy_engine(tmp_path, rng):
     model = _model("aer:fake_brisbane", "param-shift", tmp_path)
-    inputs = rng.normal(size=(2, 8))
+    inputs = rng.normal(size=(1, 8))
     weights = rng.normal(size=model.template.num_weights)
     values, jac = model.measure(model.prepare(inputs).numpy(), weights, jacobian=True)
     engine = NoisyEngine.from_isa(model.template, model.target.isa, device_noise(fake_backend("fake_brisbane")))

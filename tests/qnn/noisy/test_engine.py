@@ -10,7 +10,8 @@ import torch
 from qiskit import ClassicalRegister, QuantumCircuit, transpile
 from qiskit.providers.fake_provider import GenericBackendV2
 
-from qcnn_tl.backends.targets import fake_backend, noisy_target
+from qcnn_tl.backends.targets import fake_backend, noisy_estimator
+from qcnn_tl.backends.transpile import transpile_for_target
 from qcnn_tl.circuits import PAPER_MODELS, build_qcnn
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.qnn.gradient import BatchedParamShiftGradient
@@ -20,13 +21,31 @@ DEVICES = ("fake_brisbane", "fake_torino")
 
 
 @cache
+def _backend(device: str):
+    return fake_backend(device)
+
+
+@cache
 def _noise(device: str, scale: float = 1.0):
-    return device_noise(fake_backend(device), scale=scale)
+    return device_noise(_backend(device), scale=scale)
+
+
+@cache
+def _estimator(device: str):
+    """Aer's density-matrix estimator with the device's noise (built once per device: it costs seconds)."""
+    return noisy_estimator(_backend(device))
 
 
 def _case(ansatz: str, pooling: str, encoding: str, device: str, rng: np.random.Generator, samples: int):
     template = build_qcnn(ansatz, pooling, encoding=encoding)
-    isa, estimator = noisy_target(template, device)
+    isa = transpile_for_target(
+        template.circuit,
+        template.observable,
+        target=_backend(device).target,
+        optimization_level=1,
+        seed_transpiler=1234,
+    )
+    estimator = _estimator(device)
     engine = NoisyEngine.from_isa(template, isa, _noise(device))
     inputs = template.input_values(rng.normal(size=(samples, template.num_features)))
     weights = rng.normal(size=template.num_weights)
@@ -124,7 +143,7 @@ def test_replicas_equal_separate_runs(rng):
 
 def test_noise_scale_moves_the_result_monotonically(rng):
     template = build_qcnn("U_SU4", "zx", encoding="angle")
-    isa, _ = noisy_target(template, "fake_brisbane")
+    isa = transpile_for_target(template.circuit, template.observable, target=_backend("fake_brisbane").target)
     inputs = template.input_values(rng.normal(size=(1, 8)))
     weights = torch.as_tensor(rng.normal(size=template.num_weights))
     from qcnn_tl.qnn.exact import ExactEngine
