@@ -1,0 +1,62 @@
+"""The encodings' frontier: a sweep over encodings joined with a transpile-report CSV."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from qcnn_tl._io import write_json
+from qcnn_tl.reports.frontier import frontier_markdown, frontier_rows, main
+from qcnn_tl.sweep.grid import SweepGrid
+
+GRID = SweepGrid(
+    models=(("U_SU4", "zx"),),
+    encodings=("angle", "amplitude-hybrid2-1"),
+    tasks=("0,1",),
+    repetitions=2,
+    c2c=(),
+    evaluate_noise=("fake_brisbane",),
+)
+
+
+@pytest.fixture
+def sweep(tmp_path):
+    accuracy = {"angle": (0.90, 0.94), "amplitude-hybrid2-1": (0.96, 0.98)}
+    for unit in GRID.units():
+        for k, seed in enumerate(unit.seeds):
+            clean = accuracy[unit.config.encoding][k]
+            result = {"config": unit.config_for(seed), "model": {"num_weights": 51}, "test_accuracy": clean}
+            result["noisy_test_accuracy"] = {"fake_brisbane": clean - 0.02}
+            write_json(tmp_path / unit.result_path(seed), result)
+    write_json(tmp_path / "sweep.json", GRID.to_dict())
+    table = tmp_path / "transpile.csv"
+    with table.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["backend", "encoding", "optimization_level", "two_qubit_gates"])
+        for encoding, gates in (("angle", 100), ("amplitude-hybrid2-1", 111)):
+            writer.writerow(["fake_brisbane", encoding, 1, gates])
+            writer.writerow(["fake_brisbane", encoding, 3, gates - 3])
+    return tmp_path, table
+
+
+def test_rows_join_accuracies_and_level_one_gate_counts(sweep):
+    folder, table = sweep
+    angle, hybrid = frontier_rows(folder, table)
+    assert (angle.encoding, angle.features, angle.two_qubit_gates) == ("angle", 8, {"fake_brisbane": 100})
+    assert (hybrid.encoding, hybrid.features, hybrid.two_qubit_gates) == (
+        "amplitude-hybrid2-1",
+        16,
+        {"fake_brisbane": 111},
+    )
+    assert angle.accuracies == {"ideal": (0.90, 0.94), "fake_brisbane": pytest.approx((0.88, 0.92))}
+    text = frontier_markdown([angle, hybrid])
+    assert "| encoding | features | 2q gates fake_brisbane | acc. ideal | acc. fake_brisbane |" in text
+    assert "| `angle` | 8 | 100 | 92.00 ± 2.83 | 90.00 ± 2.83 |" in text
+
+
+def test_the_command_writes_the_table_and_the_chart(sweep, tmp_path):
+    folder, table = sweep
+    assert main([str(folder), str(table), "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "frontier.png").stat().st_size > 10_000
+    assert "amplitude-hybrid2-1" in (tmp_path / "out" / "frontier.md").read_text()
