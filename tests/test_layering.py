@@ -2,7 +2,7 @@
 
 Layers, bottom to top (a subpackage may import its own modules and anything below it):
 
-0. helpers: ``errors``, ``_paths``, ``_validate``, ``_registry``, ``_io``
+0. helpers: ``errors``, ``_paths``, ``_validate``, ``_registry``, ``_io``, ``_progress``
 1. ``circuits``: the Qiskit templates (no torch)
 2. ``backends``: devices, transpilation, profiles, execution, job manifests (no torch)
 3. ``data``: datasets and tasks
@@ -25,7 +25,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "qcnn_tl"
 LAYERS = [
-    {"errors", "_paths", "_validate", "_registry", "_io"},
+    {"errors", "_paths", "_validate", "_registry", "_io", "_progress"},
     {"circuits"},
     {"backends"},
     {"data"},

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from tqdm import tqdm
 
+from qcnn_tl._progress import progress_bar
 from qcnn_tl._validate import check_settings, is_positive_int
 from qcnn_tl.cnn.checkpoint import CNNCheckpoint, load_checkpoint, save_checkpoint
 from qcnn_tl.cnn.model import FeatureCNN
@@ -99,7 +99,7 @@ def pretrain(
         model.train()
         order = torch.randperm(len(train_x), generator=generator)
         correct, seen = 0, 0
-        bar = tqdm(
+        bar = progress_bar(
             range(0, len(order), config.batch_size),
             desc=f"epoch {epoch + 1}/{config.epochs}",
             disable=not progress,

@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from qcnn_tl._io import read_json_object, write_json
 from qcnn_tl._paths import default_cache_dir
+from qcnn_tl._progress import progress_bar
 from qcnn_tl._validate import is_positive_int
 from qcnn_tl.cnn.task_data import task_data
 from qcnn_tl.data.datasets import resolve_data_dir
@@ -171,7 +170,7 @@ def run_sweep(
         if key not in seen:
             seen.add(key)
             task_data(unit.config, data_dir=data_root, download=download, cache_dir=cache_root, progress=progress)
-    bar = tqdm(total=report.total, initial=report.skipped, desc="sweep", unit="run", disable=not progress)
+    bar = progress_bar(total=report.total, initial=report.skipped, desc="sweep", unit="run", disable=not progress)
     try:
         with _executor(workers, scheduler) as executor:
             futures: dict[Future[list[dict[str, Any]]], Unit] = {

@@ -23,9 +23,9 @@ from typing import Protocol
 
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from qcnn_tl._io import atomic_write
+from qcnn_tl._progress import progress_bar
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.qnn.hybrid import probability_one
 from qcnn_tl.training.config import TrainConfig
@@ -207,7 +207,7 @@ def train_qcnn(
         state = _resume(path, config, seeds, model, optimizer, generators)
     else:
         state = TrainState(loss_history=[[] for _ in seeds])
-    bar = tqdm(total=config.steps, initial=state.step, desc="train", disable=not progress)
+    bar = progress_bar(total=config.steps, initial=state.step, desc="train", disable=not progress)
     start = time.perf_counter() - state.wall_time_s
     while state.step < config.steps:
         index = torch.stack([torch.randint(len(labels), (config.batch_size,), generator=g) for g in generators])
