@@ -27,6 +27,8 @@ from qiskit_machine_learning.gradients import BaseEstimatorGradient, EstimatorGr
 from qcnn_tl.qnn.exact import linear_form
 
 SHIFTABLE = frozenset({"rz", "rx", "ry", "p"})
+ROWS_PER_PUB = 2000
+"""Default largest parameter array per PUB (Aer post-processing grows quadratically with rows, qiskit-aer#2438)."""
 
 
 class ShiftPlan:
@@ -61,6 +63,30 @@ class ShiftPlan:
         self.offsets = np.array(offsets)
         self.order = [fresh.index(p) for p in out.parameters]
 
+    def shifted_rows(self, values: np.ndarray, wanted: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Parameter rows of :attr:`circuit` for the shifted points, and the occurrences they shift.
+
+        Args:
+            values: Rows of the original circuit's parameter values, ``(B, len(params))``.
+            wanted: Indices into :attr:`params` of the parameters to differentiate.
+
+        Returns:
+            ``(B * 2K, ...)`` rows (per sample: every active occurrence at +π/2, then at −π/2) and the ``K``
+            active occurrences (those whose angle depends on a wanted parameter).
+        """
+        angles = values @ self.coefs.T + self.offsets
+        active = np.flatnonzero(np.any(self.coefs[:, wanted] != 0, axis=1))
+        shifts = np.zeros((2 * len(active), len(self.offsets)))
+        shifts[np.arange(len(active)), active] = np.pi / 2
+        shifts[len(active) + np.arange(len(active)), active] = -np.pi / 2
+        rows = (angles[:, None, :] + shifts[None, :, :]).reshape(-1, len(self.offsets))[:, self.order]
+        return rows, active
+
+    def gradient(self, evs: np.ndarray, active: np.ndarray, wanted: Sequence[int]) -> np.ndarray:
+        """The gradient ``(B, len(wanted))`` from the expectation values of :meth:`shifted_rows`' rows."""
+        shifted = evs.reshape(-1, 2, len(active))
+        return ((shifted[:, 0] - shifted[:, 1]) / 2) @ self.coefs[np.ix_(active, np.array(wanted, dtype=int))]
+
 
 class BatchedParamShiftGradient(BaseEstimatorGradient):
     """Exact parameter-shift gradient with all shifted points in one ``run`` call.
@@ -72,7 +98,7 @@ class BatchedParamShiftGradient(BaseEstimatorGradient):
             with rows, qiskit-aer#2438).
     """
 
-    def __init__(self, estimator: BaseEstimatorV2, *, precision: float = 0.0, rows_per_pub: int = 2000) -> None:
+    def __init__(self, estimator: BaseEstimatorV2, *, precision: float = 0.0, rows_per_pub: int = ROWS_PER_PUB) -> None:
         super().__init__(estimator)
         self._precision = precision
         self._rows_per_pub = rows_per_pub
@@ -102,22 +128,16 @@ class BatchedParamShiftGradient(BaseEstimatorGradient):
             wanted = parameters[members[0]]
             plan = self._plan(circuit)
             values = np.asarray([parameter_values[i] for i in members], dtype=float)
-            angles = values @ plan.coefs.T + plan.offsets
             wanted_index = [plan.params.index(p) for p in wanted]
-            active = np.flatnonzero(np.any(plan.coefs[:, wanted_index] != 0, axis=1))
-            shifts = np.zeros((2 * len(active), len(plan.offsets)))
-            shifts[np.arange(len(active)), active] = np.pi / 2
-            shifts[len(active) + np.arange(len(active)), active] = -np.pi / 2
-            rows = (angles[:, None, :] + shifts[None, :, :]).reshape(-1, len(plan.offsets))[:, plan.order]
+            rows, active = plan.shifted_rows(values, wanted_index)
             pubs = [
                 (plan.circuit, observable, rows[start : start + self._rows_per_pub])
                 for start in range(0, len(rows), self._rows_per_pub)
             ]
             evs = np.concatenate(
                 [np.ravel(r.data.evs) for r in self._estimator.run(pubs, precision=self._precision).result()]
-            ).reshape(len(members), 2, len(active))
-            diff = (evs[:, 0] - evs[:, 1]) / 2
-            grads = diff @ plan.coefs[np.ix_(active, np.array(wanted_index, dtype=int))]
+            )
+            grads = plan.gradient(evs, active, wanted_index)
             for row, i in enumerate(members):
                 results[i] = grads[row]
         gradients = [results[i] for i in range(len(circuits))]

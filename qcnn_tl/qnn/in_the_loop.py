@@ -41,13 +41,12 @@ from qcnn_tl._io import write_json
 from qcnn_tl.backends.execution import ExecutionTarget
 from qcnn_tl.circuits.qcnn import QCNNTemplate
 from qcnn_tl.errors import QcnnTlError
-from qcnn_tl.qnn.gradient import ShiftPlan
+from qcnn_tl.qnn.gradient import ROWS_PER_PUB, ShiftPlan
 
 log = logging.getLogger(__name__)
 
 GRADIENTS = ("param-shift", "spsa")
 SPSA_PERTURBATION = 0.1
-ROWS_PER_PUB = 2000
 
 
 class StepJournal:
@@ -239,20 +238,13 @@ class EstimatorQCNN(nn.Module):
         plan_names = [p.name for p in plan.params]
         weight_index = [plan_names.index(name) for name in weight_names if name in plan_names]
         present = [i for i, name in enumerate(weight_names) if name in plan_names]
-        angles = base @ plan.coefs.T + plan.offsets
-        active = np.flatnonzero(np.any(plan.coefs[:, weight_index] != 0, axis=1))
-        shifts = np.zeros((2 * len(active), len(plan.offsets)))
-        shifts[np.arange(len(active)), active] = np.pi / 2
-        shifts[len(active) + np.arange(len(active)), active] = -np.pi / 2
-        shifted = (angles[:, None, :] + shifts[None, :, :]).reshape(-1, len(plan.offsets))[:, plan.order]
+        shifted, active = plan.shifted_rows(base, weight_index)
         pubs = _chunks(circuit, observable, base) + _chunks(plan.circuit, observable, shifted)
 
         def shift(evs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            f0, rest = evs[:n], evs[n:].reshape(n, 2, len(active))
             jac = np.zeros((n, self.template.num_weights))
-            coefs = plan.coefs[np.ix_(active, np.array(weight_index, dtype=int))]
-            jac[:, present] = ((rest[:, 0] - rest[:, 1]) / 2) @ coefs
-            return f0, jac
+            jac[:, present] = plan.gradient(evs[n:], active, weight_index)
+            return evs[:n], jac
 
         return pubs, shift
 

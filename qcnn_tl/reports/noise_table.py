@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from matplotlib.figure import Figure
 
+from qcnn_tl.training.config import BACKEND_KINDS, backend_device
+
 if TYPE_CHECKING:
     from qcnn_tl.reports.summary import Cell
 
@@ -41,10 +43,9 @@ def evaluated_under(trained: str) -> str:
     """
     if not trained:
         return "ideal"
-    kind, _, device = trained.partition(":")
-    if kind in ("aer", "ibm-local", "ibm") and (not device or kind == "ibm"):
-        return "ideal"
-    return device if kind in ("aer", "ibm-local") else trained
+    if trained.partition(":")[0] in BACKEND_KINDS:
+        return backend_device(trained) or "ideal"
+    return trained
 
 
 def _order(condition: str) -> tuple[bool, str, float]:

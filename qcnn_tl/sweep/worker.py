@@ -106,7 +106,6 @@ def run_unit(unit: Unit, out_dir: str | None = None) -> list[dict[str, Any]]:
     if unit.config.engine == "estimator" and out_dir is not None:
         [seed] = unit.seeds
         checkpoint = Path(out_dir) / unit.result_path(seed).with_suffix("") / "checkpoint.pt"
-        checkpoint.parent.mkdir(parents=True, exist_ok=True)
     return train_repetitions(
         unit.config,
         unit.seeds,

@@ -15,6 +15,10 @@ Loss = Literal["cross_entropy", "mse"]
 Reduction = Literal["sum", "mean"]
 
 
+BACKEND_KINDS = ("aer", "ibm-local", "ibm")
+"""What a backend name starts with (``"aer"``, ``"aer:<fake>"``, ``"ibm-local:<fake>"``, ``"ibm:<device>"``)."""
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """One QCNN training run.
@@ -123,7 +127,7 @@ class TrainConfig:
                     raise ValueError(
                         f"{name} needs backend (an estimator in the loop); got {name}={getattr(self, name)!r}"
                     )
-        elif not isinstance(self.backend, str) or self.backend.split(":")[0] not in ("aer", "ibm-local", "ibm"):
+        elif not isinstance(self.backend, str) or self.backend.split(":")[0] not in BACKEND_KINDS:
             raise ValueError(f"backend must be aer, aer:<fake>, ibm-local:<fake> or ibm:<device>; got {self.backend!r}")
 
     @property
@@ -141,6 +145,16 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form for JSON."""
         return asdict(self)
+
+
+def backend_device(backend: str) -> str | None:
+    """The fake device a backend simulates (``"aer:fake_brisbane"``, ``"ibm-local:fake_brisbane"``), else ``None``.
+
+    Models trained with such a backend in the loop are evaluated on the noisy engine under that device; those
+    trained on ``aer`` (ideal) or an IBM device (``"ibm:<device>"``, no noise model here) noiselessly.
+    """
+    kind, _, device = backend.partition(":")
+    return device if kind in ("aer", "ibm-local") and device else None
 
 
 def noise_key(device: str | None, scale: float = 1.0) -> str:

@@ -17,7 +17,7 @@ from qcnn_tl.circuits import QCNNTemplate, build_qcnn
 from qcnn_tl.cnn.task_data import TaskData
 from qcnn_tl.qnn.exact_model import ExactQCNN
 from qcnn_tl.qnn.noisy import DeviceNoise, NoisyQCNN, device_noise
-from qcnn_tl.training.config import TrainConfig, noise_key
+from qcnn_tl.training.config import TrainConfig, backend_device, noise_key
 from qcnn_tl.training.loop import QCNNModule, evaluate, train_qcnn
 
 log = logging.getLogger(__name__)
@@ -234,9 +234,9 @@ def _torch_twin(
 
     The noisy engine under the backend's fake device (``aer:<fake>``, ``ibm-local:<fake>``), else the exact one.
     """
-    _, _, device = (config.backend or "").partition(":")
+    device = backend_device(config.backend or "")
     twin: QCNNModule
-    if device and config.backend and not config.backend.startswith("ibm:"):
+    if device is not None:
         twin = noisy_model(template, device, config=config, initial_weights=weights, scale=1.0)
     else:
         twin = ExactQCNN(template)
