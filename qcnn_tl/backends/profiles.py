@@ -1,4 +1,4 @@
-"""Named run profiles (TOML files in the top-level ``backends/`` folder).
+"""Named run profiles: TOML files in the top-level ``backends/`` folder, installed as ``qcnn_tl.profiles``.
 
 A profile names the backend, the transpilation settings and shots, and, for IBM Runtime targets, the
 error mitigation and suppression of the client-side Estimator
@@ -38,9 +38,11 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from qcnn_tl._paths import package_data
 from qcnn_tl._validate import is_positive_int
 
-PROFILE_DIR = Path(__file__).resolve().parents[2] / "backends"
+PROFILES = "qcnn_tl.profiles"
+"""The shipped profiles: the package data mapped from the top-level ``backends/`` folder."""
 
 ZNE_AMPLIFIERS = ("gate_folding", "gate_folding_front", "gate_folding_back", "pea")
 ZNE_EXTRAPOLATORS = (
@@ -376,12 +378,13 @@ def profile_from_dict(data: Mapping[str, Any], *, source: str = "profile") -> Ru
         raise ValueError(f"{source}: {exc}") from None
 
 
-def load_profile(name: str, directory: Path = PROFILE_DIR) -> RunProfile:
-    """Loads ``<directory>/<name>.toml``.
+def load_profile(name: str, directory: Path | None = None) -> RunProfile:
+    """Loads ``<directory>/<name>.toml`` (default: the shipped profiles, :data:`PROFILES`).
 
     Raises:
         ValueError: On an unknown profile (listing the valid ones), unknown keys or bad values.
     """
+    directory = package_data(PROFILES) if directory is None else directory
     path = directory / f"{name}.toml"
     if not path.is_file():
         valid = ", ".join(sorted(p.stem for p in directory.glob("*.toml")))

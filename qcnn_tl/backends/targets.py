@@ -38,11 +38,15 @@ def fake_backends() -> dict[str, type]:
 def fake_backend(device: str) -> BackendV2:
     """The fake device ``device`` (``"fake_brisbane"``).
 
-    Built from its ``noise_models/`` snapshot if there is one, else from the installed qiskit-ibm-runtime.
+    Built from its versioned snapshot (:mod:`qcnn_tl.backends.snapshots`).
+
+    Raises:
+        ValueError: If qiskit-ibm-runtime has no fake device of that name.
+        QcnnTlError: If the device has no snapshot (the message says how to make one).
     """
     if device not in fake_backends():
         raise ValueError(f"unknown fake device {device!r}; expected one of: {', '.join(sorted(fake_backends()))}")
-    return snapshot_backend(device) or fake_backends()[device]()
+    return snapshot_backend(device)
 
 
 def ideal_isa(template: object) -> IsaCircuit:

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from qcnn_tl._io import check_writable, read_json_object
 from qcnn_tl.circuits import ANSATZES, POOLINGS
 from qcnn_tl.errors import QcnnTlError
+from qcnn_tl.reports.cnn_seeds import cnn_seed_markdown
 from qcnn_tl.reports.noise_table import noise_bars, noise_markdown, noise_plot
 from qcnn_tl.reports.paper import PAPER_C2C
 from qcnn_tl.sweep.grid import grid_from_dict
@@ -47,6 +48,7 @@ class Cell:
         accuracies: Test accuracy per repetition (under the training noise, for a noise-trained QCNN).
         noisy: Test accuracy per repetition under other noise conditions (``"fake_brisbane"``,
             ``"fake_brisbane x2"``), where the sweep evaluated them.
+        cnn_seeds: The seed of the pre-trained CNN of each repetition (parallel to ``accuracies``).
     """
 
     group: str
@@ -55,6 +57,7 @@ class Cell:
     num_weights: int
     accuracies: tuple[float, ...]
     noisy: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    cnn_seeds: tuple[int, ...] = ()
 
     @property
     def n(self) -> int:
@@ -195,10 +198,12 @@ def load_results(sweep_dir: str | os.PathLike[str]) -> SweepResults:
     accuracies: dict[tuple[str, tuple[str, str], str], list[float]] = defaultdict(list)
     noisy: dict[tuple[str, tuple[str, str], str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     weights: dict[tuple[str, tuple[str, str], str], int] = {}
+    cnns: dict[tuple[str, tuple[str, str], str], list[int]] = defaultdict(list)
     for file, result in counted:
         try:
             key = _record_key(result)
             accuracies[key].append(float(result["test_accuracy"]))
+            cnns[key].append(int(result["config"].get("cnn_seed", 0)))
             for condition, value in result.get("noisy_test_accuracy", {}).items():
                 noisy[key][condition].append(float(value))
             weights[key] = int(result["model"]["num_weights"])
@@ -206,7 +211,13 @@ def load_results(sweep_dir: str | os.PathLike[str]) -> SweepResults:
             raise QcnnTlError(f"{file} is not a sweep result: {type(exc).__name__}: {exc}") from None
     cells = sorted(
         (
-            Cell(*key, weights[key], tuple(a), {c: tuple(v) for c, v in noisy[key].items() if len(v) == len(a)})
+            Cell(
+                *key,
+                weights[key],
+                tuple(a),
+                {c: tuple(v) for c, v in noisy[key].items() if len(v) == len(a)},
+                tuple(cnns[key]),
+            )
             for key, a in accuracies.items()
         ),
         key=_order,
@@ -380,7 +391,8 @@ def summarize(sweep_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str]
     """Writes ``summary.md``, ``summary.csv`` and one ``summary_<encoding>.png`` per encoding.
 
     With noisy results also the noise table (:mod:`qcnn_tl.reports.noise_table`), ``summary_noise.png``
-    and, with several noise scales, ``summary_noise_scale.png``.
+    and, with several noise scales, ``summary_noise_scale.png``; with runs on several CNNs (``cnn_seeds``) the
+    variance by source and the paired C2Q-vs-C2C verdict (:mod:`qcnn_tl.reports.cnn_seeds`).
 
     Only the runs of the sweep's configuration count (see :func:`load_results`); the Markdown ends with a
     note on runs not done yet and result files not counted.
@@ -399,7 +411,7 @@ def summarize(sweep_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str]
     results = load_results(sweep_dir)
     cells = results.cells
     out = check_writable(out_dir or sweep_dir, "summary folder", folder=True)
-    text = "\n".join(part for part in (markdown(cells), noise_markdown(cells)) if part)
+    text = "\n".join(part for part in (markdown(cells), noise_markdown(cells), cnn_seed_markdown(cells)) if part)
     note = notes(results, sweep_dir)
     if note:
         text = f"{text}\n{note}" if text.endswith("\n") else f"{text}\n\n{note}"

@@ -12,6 +12,7 @@ A sweep file::
     noise_scales = [1.0]          # error-rate scales: a noise-trained run per scale, evaluations at each
     readout_error = false         # noise-trained runs include the readout error
     evaluate_noise = ["fake_brisbane", "fake_torino"]  # also evaluate every QCNN under these devices' noise
+    cnn_seeds = [0, 1, 2, 3, 4]   # repeat everything on CNNs pre-trained with these seeds (C2Q, C2C paired)
 
     [train]                       # TrainConfig fields (defaults: docs/method.md, *Training*), e.g. steps = 200
     [c2c]                         # C2CConfig fields (reference defaults), e.g. num_train = 10000
@@ -24,6 +25,10 @@ Noise settings live in ``[grid]`` (``noise`` is an axis of the grid); ``[train]`
 estimator in the loop instead (``qcnn-tl train --backend``): one repetition per unit, each with a checkpoint
 and a job journal in the sweep folder (``runs/<group>/<task>/<model>/seed<k>/``), so an interrupted sweep
 resumes at the step each run had reached.
+
+``cnn_seeds`` makes the pre-trained CNN an axis: every QCNN and C2C run is repeated on the CNN of each seed
+(pre-trained on first use), so the variance a CNN draw adds can be measured and C2Q compared with C2C on
+the same CNN; results then go to ``runs/<group>/<task>/<model>/cnn<c>/seed<k>.json``.
 """
 
 from __future__ import annotations
@@ -75,6 +80,8 @@ class SweepGrid:
         noise_scales: Error-rate scales: each device of ``noise`` is trained at each; ``evaluate_noise`` at each.
         readout_error: Whether noise-trained runs include the readout error.
         evaluate_noise: Fake devices under whose noise every QCNN run is also evaluated on the test split.
+        cnn_seeds: Seeds of the pre-trained CNNs every run is repeated on; empty: the one CNN of ``[train]``
+            and ``[c2c]`` ``cnn_seed``.
     """
 
     models: tuple[tuple[str, str], ...] = PAPER_MODELS
@@ -88,6 +95,7 @@ class SweepGrid:
     noise_scales: tuple[float, ...] = (1.0,)
     readout_error: bool = False
     evaluate_noise: tuple[str, ...] = ()
+    cnn_seeds: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         for encoding in self.encodings:
@@ -105,6 +113,15 @@ class SweepGrid:
                     f"[{name}] seed + repetitions - 1 must be below 2**63 (repetition k uses seed + k); "
                     f"got seed {settings.seed} with {self.repetitions} repetitions"
                 )
+        for seed in self.cnn_seeds:
+            check_seed("[grid] cnn_seeds entry", seed)
+        if len(set(self.cnn_seeds)) != len(self.cnn_seeds):
+            raise ValueError(f"[grid] cnn_seeds lists a seed more than once; got {list(self.cnn_seeds)}")
+        if self.cnn_seeds and (self.train.cnn_seed, self.c2c_train.cnn_seed) != (0, 0):
+            raise ValueError(
+                "give the CNN seeds in one place: [grid] cnn_seeds, or [train]/[c2c] cnn_seed, not both; got "
+                f"cnn_seeds = {list(self.cnn_seeds)} with cnn_seed {self.train.cnn_seed} / {self.c2c_train.cnn_seed}"
+            )
         if self.train.engine == "estimator" and any(d is not None for d in self.noise):
             raise ValueError(
                 f"[train] backend ({self.train.backend!r}: an estimator in the loop) excludes [grid] noise "
@@ -129,7 +146,7 @@ class SweepGrid:
         """Runs in the whole grid."""
         trainings = sum(1 if d is None else len(self.noise_scales) for d in self.noise)
         qcnn = len(self.models) * len(self.encodings) * trainings
-        return (qcnn + len(self.c2c)) * len(self.tasks) * self.repetitions
+        return (qcnn + len(self.c2c)) * len(self.tasks) * self.repetitions * max(1, len(self.cnn_seeds))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form (what a sweep file holds)."""
@@ -144,13 +161,31 @@ class SweepGrid:
                 "noise_scales": list(self.noise_scales),
                 "readout_error": self.readout_error,
                 "evaluate_noise": list(self.evaluate_noise),
+                **({"cnn_seeds": list(self.cnn_seeds)} if self.cnn_seeds else {}),
             },
             "train": {k: v for k, v in self.train.to_dict().items() if k not in _TRAIN_FIXED},
             "c2c": {k: v for k, v in self.c2c_train.to_dict().items() if k not in _C2C_FIXED},
         }
 
     def units(self, *, data_dir: str | None = None, cache_dir: str | None = None) -> list[Unit]:
-        """Every unit of the grid (all repetitions), QCNN before C2C, grouped by encoding and task."""
+        """Every unit of the grid (all repetitions), per CNN; QCNN before C2C, grouped by encoding and task."""
+        if not self.cnn_seeds:
+            return self._units(self.train, self.c2c_train, data_dir, cache_dir, by_cnn=False)
+        return [
+            unit
+            for cnn in self.cnn_seeds
+            for unit in self._units(
+                replace(self.train, cnn_seed=cnn),
+                replace(self.c2c_train, cnn_seed=cnn),
+                data_dir,
+                cache_dir,
+                by_cnn=True,
+            )
+        ]
+
+    def _units(
+        self, train: TrainConfig, c2c_train: C2CConfig, data_dir: str | None, cache_dir: str | None, *, by_cnn: bool
+    ) -> list[Unit]:
         out: list[Unit] = []
         trainings = [
             (d, s, self.readout_error if d else False)
@@ -163,7 +198,7 @@ class SweepGrid:
                 for noise, scale, readout in trainings:
                     for ansatz, pooling in self.models:
                         config = replace(
-                            self.train,
+                            train,
                             ansatz=ansatz,
                             pooling=pooling,
                             encoding=encoding,
@@ -174,14 +209,16 @@ class SweepGrid:
                         )
                         seeds = tuple(config.seed + k for k in range(self.repetitions))
                         if config.engine == "estimator":  # one repetition at a time, each resumable
-                            out += [Unit("qcnn", config, (seed,), data_dir, cache_dir, evaluation) for seed in seeds]
+                            out += [
+                                Unit("qcnn", config, (seed,), data_dir, cache_dir, evaluation, by_cnn) for seed in seeds
+                            ]
                         else:
-                            out.append(Unit("qcnn", config, seeds, data_dir, cache_dir, evaluation))
+                            out.append(Unit("qcnn", config, seeds, data_dir, cache_dir, evaluation, by_cnn))
         for task in self.tasks:
             for head in self.c2c:
-                c2c = replace(self.c2c_train, head=head, task=task)
+                c2c = replace(c2c_train, head=head, task=task)
                 seeds = tuple(c2c.seed + k for k in range(self.repetitions))
-                out.append(Unit("c2c", c2c, seeds, data_dir, cache_dir))
+                out.append(Unit("c2c", c2c, seeds, data_dir, cache_dir, by_cnn=by_cnn))
         return out
 
 
@@ -196,6 +233,7 @@ class Unit:
         data_dir: Dataset root the worker reads (None: the default).
         cache_dir: CNN/feature cache the worker reads (None: the default).
         noisy_evaluation: Fake devices and error-rate scales under which a QCNN is also evaluated.
+        by_cnn: Whether results are filed per CNN seed (a grid with ``cnn_seeds``).
     """
 
     kind: Literal["qcnn", "c2c"]
@@ -204,6 +242,7 @@ class Unit:
     data_dir: str | None = None
     cache_dir: str | None = None
     noisy_evaluation: tuple[tuple[str, ...], tuple[float, ...]] = ((), (1.0,))
+    by_cnn: bool = False
 
     @property
     def group(self) -> str:
@@ -230,7 +269,8 @@ class Unit:
         """Where the result of ``seed`` goes, relative to the sweep folder."""
         task = self.config.task.replace(",", "-")
         group = self.group.replace(" ", "_").replace(":", "_")
-        return Path("runs") / group / task / self.model_name / f"seed{seed}.json"
+        folder = Path("runs") / group / task / self.model_name
+        return (folder / f"cnn{self.config.cnn_seed}" if self.by_cnn else folder) / f"seed{seed}.json"
 
     def config_for(self, seed: int) -> dict[str, Any]:
         """The config dict a result of ``seed`` records."""
@@ -242,7 +282,8 @@ class Unit:
 
     def describe(self) -> str:
         """One line for logs and failure reports."""
-        return f"{self.group} {self.model_name} task {self.config.task} seeds {list(self.seeds)}"
+        cnn = f" CNN {self.config.cnn_seed}" if self.by_cnn else ""
+        return f"{self.group} {self.model_name} task {self.config.task}{cnn} seeds {list(self.seeds)}"
 
 
 def _kind(value: Any) -> str:
@@ -333,6 +374,12 @@ def _scales(value: Any, key: str) -> tuple[float, ...]:
     return tuple(float(v) for v in value)
 
 
+def _seeds(value: Any, key: str) -> tuple[int, ...]:
+    if not (isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+        raise ValueError(f"{key} must be a non-empty list of integer seeds; got {_given(value)}")
+    return tuple(value)
+
+
 def _flag(value: Any, key: str) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{key} must be true or false; got {_given(value)}")
@@ -349,6 +396,7 @@ _GRID_KEYS: dict[str, Callable[[Any, str], Any]] = {
     "noise_scales": _scales,
     "readout_error": _flag,
     "evaluate_noise": _names,
+    "cnn_seeds": _seeds,
 }
 """The [grid] keys and how each is read into a :class:`SweepGrid` field of the same name."""
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from qcnn_tl._paths import package_data
 from qcnn_tl.backends.execution import finalized_options
-from qcnn_tl.backends.profiles import PROFILE_DIR, RunProfile, Zne, load_profile, profile_from_dict
+from qcnn_tl.backends.profiles import PROFILES, RunProfile, Zne, load_profile, profile_from_dict
 
 
 def test_shipped_profiles_load():
@@ -16,7 +17,7 @@ def test_shipped_profiles_load():
     assert device.mitigated
     zne = load_profile("ibm_local_zne")
     assert zne.zne_enabled and zne.zne.noise_factors == (1.0, 3.0)
-    for path in PROFILE_DIR.glob("*.toml"):
+    for path in package_data(PROFILES).glob("*.toml"):
         profile = load_profile(path.stem)
         if profile.is_runtime:
             finalized_options(profile.estimator_options())  # Runtime accepts every shipped profile

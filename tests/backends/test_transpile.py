@@ -57,11 +57,25 @@ def test_snapshots_rebuild_the_same_device(tmp_path):
     original = FakeTorino()
     assert rebuilt.num_qubits == original.num_qubits
     assert rebuilt.target["cz"][(0, 1)].error == original.target["cz"][(0, 1)].error
-    assert snapshot_backend("fake_brisbane", tmp_path) is None
+    with pytest.raises(QcnnTlError, match=r"no noise-model snapshot of fake_brisbane .*: fake_torino.*refresh"):
+        snapshot_backend("fake_brisbane", tmp_path)
     props = next((tmp_path / "fake_torino").glob("props_*.json"))
     props.write_text(props.read_text().replace("0", "1", 1))
     with pytest.raises(QcnnTlError, match="does not match its recorded hash"):
         snapshot_backend("fake_torino", tmp_path)
+    props.unlink()
+    with pytest.raises(QcnnTlError, match=f"lacks {props.name}"):
+        snapshot_backend("fake_torino", tmp_path)
+
+
+def test_every_fake_device_comes_from_a_shipped_snapshot():
+    from qcnn_tl.backends.snapshots import list_snapshots, snapshot_dir
+    from qcnn_tl.errors import QcnnTlError
+
+    assert {m["device"] for m in list_snapshots()} >= {"fake_brisbane", "fake_torino", "fake_sherbrooke", "fake_kyiv"}
+    assert fake_backend("fake_torino").dirname == str(snapshot_dir() / "fake_torino")
+    with pytest.raises(QcnnTlError, match="no noise-model snapshot of fake_osaka"):
+        fake_backend("fake_osaka")
 
 
 def test_isa_circuits_are_cached_on_disk(tmp_path, rng):

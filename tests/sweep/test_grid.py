@@ -169,3 +169,36 @@ def test_types_of_boolean_and_optional_fields(section, message):
     assert _settings({"name": None}, _Settings, "s", "sweep.json") == _Settings()  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"flag must be true or false; got None \(null\)"):
         _settings({"flag": None}, _Settings, "s", "sweep.json")  # type: ignore[arg-type]
+
+
+def test_cnn_seeds_axis_repeats_every_unit_per_cnn_and_files_results_per_cnn():
+    grid = grid_from_dict(
+        {
+            "grid": {
+                **{"models": ["U_SU4/zx"], "encodings": ["angle"], "tasks": ["0,1"], "repetitions": 2},
+                **{"c2c": ["1d"], "cnn_seeds": [0, 3]},
+            }
+        }
+    )
+    assert grid_from_dict(grid.to_dict()) == grid and grid.num_runs == 2 * 2 * 2
+    units = grid.units()
+    assert [(u.kind, u.config.cnn_seed) for u in units] == [("qcnn", 0), ("c2c", 0), ("qcnn", 3), ("c2c", 3)]
+    assert units[2].result_path(1) == Path("runs/angle/0-1/U_SU4_zx/cnn3/seed1.json")
+    assert units[3].result_path(0) == Path("runs/c2c/0-1/C2C_1D/cnn3/seed0.json")
+    assert units[2].config_for(1)["cnn_seed"] == 3 and "CNN 3" in units[2].describe()
+    assert "cnn_seeds" not in SweepGrid().to_dict()["grid"]  # folders of grids without the axis are unchanged
+
+
+@pytest.mark.parametrize(
+    ("grid", "train", "message"),
+    [
+        ({"cnn_seeds": []}, {}, "non-empty list of integer seeds"),
+        ({"cnn_seeds": [1, "2"]}, {}, "non-empty list of integer seeds"),
+        ({"cnn_seeds": [1, 1]}, {}, "more than once"),
+        ({"cnn_seeds": [-1]}, {}, r"cnn_seeds entry must be an integer in \[0, 2\*\*63\)"),
+        ({"cnn_seeds": [0, 1]}, {"cnn_seed": 2}, "in one place"),
+    ],
+)
+def test_bad_cnn_seeds_are_named(grid, train, message):
+    with pytest.raises(ValueError, match=message):
+        grid_from_dict({"grid": grid, "train": train})
