@@ -47,7 +47,8 @@ _EXPORTS = {
     "HybridQCNN": "qcnn_tl.qnn.hybrid",
     "evaluate_on_target": "qcnn_tl.qnn.hardware",
     "exact_expectations": "qcnn_tl.qnn.hardware",
-    "accuracy": "qcnn_tl.qnn.hardware",
+    "accuracy": "qcnn_tl.qnn.readout",
+    "predict": "qcnn_tl.qnn.readout",
     "TrainConfig": "qcnn_tl.training.config",
     "train_qcnn": "qcnn_tl.training.loop",
     "task_data": "qcnn_tl.cnn.task_data",
@@ -98,10 +99,11 @@ if TYPE_CHECKING:  # the names as type checkers and IDEs see them; at run time t
     from qcnn_tl.qnn.exact import ExactEngine
     from qcnn_tl.qnn.exact_model import ExactQCNN
     from qcnn_tl.qnn.gradient import BatchedParamShiftGradient
-    from qcnn_tl.qnn.hardware import accuracy, evaluate_on_target, exact_expectations
+    from qcnn_tl.qnn.hardware import evaluate_on_target, exact_expectations
     from qcnn_tl.qnn.hybrid import HybridQCNN
     from qcnn_tl.qnn.in_the_loop import EstimatorQCNN, StepJournal
     from qcnn_tl.qnn.noisy import NoisyEngine, NoisyQCNN, device_noise
+    from qcnn_tl.qnn.readout import accuracy, predict
     from qcnn_tl.reports.drawing import draw_template
     from qcnn_tl.reports.plots import loss_curve
     from qcnn_tl.reports.summary import summarize
@@ -153,6 +155,7 @@ __all__ = [
     "loss_curve",
     "parse_task",
     "plot_report",
+    "predict",
     "pretrain",
     "qcnn_layout",
     "run_sweep",

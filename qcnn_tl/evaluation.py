@@ -27,7 +27,8 @@ from qcnn_tl.backends.execution import ExecutionTarget, execution_target
 from qcnn_tl.backends.jobs import RunManifest, check_run_dir_free, chunk_state, load_results, resume, verify_run
 from qcnn_tl.backends.pricing import RunPrice, price_run
 from qcnn_tl.backends.profiles import RunProfile, profile_from_dict
-from qcnn_tl.qnn.hardware import accuracy, binding_rows, default_rows_per_job, exact_expectations, run_on_target
+from qcnn_tl.qnn.hardware import binding_rows, default_rows_per_job, exact_expectations, run_on_target
+from qcnn_tl.qnn.readout import accuracy
 
 MODEL_FILE = "model.json"
 SUMMARY_FILE = "evaluation.json"

@@ -15,6 +15,7 @@ from torch import nn
 from qcnn_tl._io import library_versions
 from qcnn_tl._validate import check_settings
 from qcnn_tl.c2c.heads import HEADS, NUM_FEATURES, build_head, num_weights
+from qcnn_tl.cnn.pretrain import classifier_accuracy
 from qcnn_tl.cnn.task_data import TaskData
 from qcnn_tl.data.tasks import parse_task
 
@@ -66,11 +67,6 @@ class C2CConfig:
         return asdict(self)
 
 
-@torch.no_grad()
-def _accuracy(head: nn.Module, features: torch.Tensor, labels: torch.Tensor) -> float:
-    return float((head(features).argmax(1) == labels).double().mean())
-
-
 def train_head(config: C2CConfig, data: TaskData) -> dict[str, Any]:
     """Trains one C2C head on ``data`` (features of the F = 256 CNN) and evaluates it.
 
@@ -105,8 +101,8 @@ def train_head(config: C2CConfig, data: TaskData) -> dict[str, Any]:
     return {
         "config": config.to_dict(),
         "model": {"name": config.model_name, "num_weights": num_weights(head)},
-        "train_accuracy": _accuracy(head, x, y),
-        "test_accuracy": _accuracy(head, data.test_features.to(torch.float32), data.test_labels),
+        "train_accuracy": classifier_accuracy(head, x, y),
+        "test_accuracy": classifier_accuracy(head, data.test_features.to(torch.float32), data.test_labels),
         "num_train": len(y),
         "num_test": len(data.test_labels),
         "steps": len(history),

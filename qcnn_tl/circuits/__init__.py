@@ -18,10 +18,10 @@ from qcnn_tl.circuits.qcnn import (
     QCNNLevel,
     QCNNTemplate,
     build_qcnn,
-    qcnn_circuit,
     qcnn_layout,
     readout_observable,
     readout_qubit,
+    trainable_circuit,
 )
 
 __all__ = [
@@ -42,8 +42,8 @@ __all__ = [
     "angle_encoding",
     "angular_hybrid_encoding",
     "build_qcnn",
-    "qcnn_circuit",
     "qcnn_layout",
     "readout_observable",
     "readout_qubit",
+    "trainable_circuit",
 ]

@@ -84,7 +84,7 @@ def readout_qubit(num_qubits: int = 8) -> int:
     return qcnn_layout(num_qubits)[-1].pool_pairs[-1][1]
 
 
-def qcnn_circuit(
+def trainable_circuit(
     ansatz: str = "U_SU4", pooling: str = "zx", *, num_qubits: int = 8, levels: Sequence[int] | None = None
 ) -> tuple[QuantumCircuit, tuple[Parameter, ...]]:
     """The trainable part of the QCNN: all convolution and pooling levels.
@@ -219,7 +219,7 @@ def build_qcnn(
     (51, 255, 'IIIZIIII')
     """
     enc = ENCODINGS[encoding]
-    weights_qc, weight_params = qcnn_circuit(ansatz, pooling, num_qubits=num_qubits)
+    weights_qc, weight_params = trainable_circuit(ansatz, pooling, num_qubits=num_qubits)
     enc_qc, input_params = enc.build(num_qubits)
     # The barrier keeps every encoding gate, and the routing it needs on a device, before the first
     # weight-dependent gate, so an ISA circuit splits into an encoding part and a trainable part (the noisy

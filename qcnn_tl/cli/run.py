@@ -13,7 +13,8 @@ from qcnn_tl.backends.targets import ideal_estimator, ideal_isa
 from qcnn_tl.circuits import build_qcnn
 from qcnn_tl.cli.common import add_data_arguments, data_for, write_loss_curve
 from qcnn_tl.qnn.aer import estimator_qnn
-from qcnn_tl.qnn.hardware import accuracy, exact_expectations
+from qcnn_tl.qnn.hardware import exact_expectations
+from qcnn_tl.qnn.readout import accuracy
 from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.experiment import run_training
 

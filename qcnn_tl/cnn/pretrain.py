@@ -55,8 +55,8 @@ class PretrainConfig:
 
 
 @torch.no_grad()
-def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
-    """Classification accuracy of ``model`` in eval mode."""
+def classifier_accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
+    """Share of ``images`` whose highest logit of ``model`` (in eval mode) is the label: the CNN's 10-class accuracy."""
     model.eval()
     correct = 0
     for start in range(0, len(images), batch_size):
@@ -114,7 +114,7 @@ def pretrain(
             optimizer.step()
             correct += int((logits.argmax(1) == train_y[idx]).sum())
             seen += len(idx)
-            bar.set_postfix(loss=f"{loss.item():.3f}", acc=f"{correct / seen:.3f}")
+            bar.set_postfix(loss=f"{loss.item():.3f}", acc=f"{correct / seen:.3f}", refresh=False)
         train_acc = correct / seen
         history.append(train_acc)
         if train_acc > best_acc:
@@ -122,7 +122,7 @@ def pretrain(
     assert best_state is not None
     model.load_state_dict(best_state)
     model.eval()
-    test_acc = accuracy(model, test_x, test_y)
+    test_acc = classifier_accuracy(model, test_x, test_y)
     path = Path(out) if out is not None else default_cache_dir() / "cnn" / config.cache_name()
     return save_checkpoint(
         path,

@@ -113,8 +113,3 @@ def evaluate_on_target(
         after_submit=after_submit,
     )
     return values[target.primary]
-
-
-def accuracy(expectations: np.ndarray, labels: np.ndarray) -> float:
-    """Share of samples where label 1 is predicted iff ⟨Z⟩ ≤ 0 agrees with ``labels``."""
-    return float(np.mean((np.asarray(expectations) <= 0).astype(int) == np.asarray(labels)))

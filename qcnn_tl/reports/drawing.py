@@ -7,7 +7,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from qcnn_tl.circuits import build_qcnn, qcnn_circuit
+from qcnn_tl.circuits import build_qcnn, trainable_circuit
 
 
 def draw_template(
@@ -22,7 +22,7 @@ def draw_template(
     if level is None:
         circuit = build_qcnn(ansatz, pooling, encoding=encoding).circuit
     else:
-        circuit, _ = qcnn_circuit(ansatz, pooling, levels=[level - 1])
+        circuit, _ = trainable_circuit(ansatz, pooling, levels=[level - 1])
     figure = circuit.draw(output="mpl", fold=60)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,7 @@ from qcnn_tl._io import atomic_write
 from qcnn_tl._progress import progress_bar
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.qnn.hybrid import probability_one
+from qcnn_tl.qnn.readout import predict
 from qcnn_tl.training.config import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -60,11 +61,6 @@ def qcnn_loss(expectation: torch.Tensor, labels: torch.Tensor, *, loss: str, red
     else:
         per_sample = (expectation - (1 - 2 * y)) ** 2
     return per_sample.sum(-1) if reduction == "sum" else per_sample.mean(-1)
-
-
-def predict(expectation: torch.Tensor) -> torch.Tensor:
-    """Label 1 unless P(0) > P(1), i.e. unless ⟨Z⟩ > 0 (docs/method.md, *Readout and prediction*)."""
-    return (expectation <= 0).to(torch.int64)
 
 
 @torch.no_grad()
@@ -222,7 +218,7 @@ def train_qcnn(
             history.append(value)
         state.wall_time_s = time.perf_counter() - start
         bar.update(1)
-        bar.set_postfix(loss=f"{float(values.mean()):.4f}")
+        bar.set_postfix(loss=f"{float(values.mean()):.4f}", refresh=False)
         if path and (state.step % config.checkpoint_every == 0 or state.step == config.steps):
             _save(path, config, seeds, model, optimizer, generators, state)
     bar.close()

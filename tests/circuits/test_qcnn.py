@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qcnn_tl.circuits import PAPER_MODELS, build_qcnn, qcnn_circuit, qcnn_layout, readout_qubit
+from qcnn_tl.circuits import PAPER_MODELS, build_qcnn, qcnn_layout, readout_qubit, trainable_circuit
 
 PAPER_LAYOUT = [
     (
@@ -29,7 +29,7 @@ def test_layout_generalises(n):
 
 
 def test_template_touches_the_layout_pairs_in_order():
-    circuit, _ = qcnn_circuit("U_TTN", "zx")
+    circuit, _ = trainable_circuit("U_TTN", "zx")
     pairs = []
     for inst in circuit.data:
         if inst.operation.name in ("cx", "crz"):
@@ -60,7 +60,7 @@ def test_weight_counts_match_the_papers_totals(ansatz, pooling, count):
 
 
 def test_weight_order_is_conv_levels_then_pool_levels():
-    circuit, w = qcnn_circuit("U_TTN", "zx")
+    circuit, w = trainable_circuit("U_TTN", "zx")
     first_use = {}
     for position, inst in enumerate(circuit.data):
         for p in inst.operation.params:
