@@ -60,6 +60,10 @@ _EXPORTS = {
     "grid_from_dict": "qcnn_tl.sweep.grid",
     "run_sweep": "qcnn_tl.sweep.runner",
     "summarize": "qcnn_tl.reports.summary",
+    "RunResult": "qcnn_tl.results",
+    "compare_engines": "qcnn_tl.evaluation",
+    "evaluate_model": "qcnn_tl.evaluation",
+    "read_result": "qcnn_tl.sweep.grid",
     "RunProfile": "qcnn_tl.backends.profiles",
     "load_profile": "qcnn_tl.backends.profiles",
     "execution_target": "qcnn_tl.backends.execution",
@@ -95,6 +99,7 @@ if TYPE_CHECKING:  # the names as type checkers and IDEs see them; at run time t
     from qcnn_tl.data.datasets import load_images
     from qcnn_tl.data.tasks import parse_task
     from qcnn_tl.errors import QcnnTlError
+    from qcnn_tl.evaluation import compare_engines, evaluate_model
     from qcnn_tl.qnn.aer import AerQCNN, estimator_qnn
     from qcnn_tl.qnn.exact import ExactEngine
     from qcnn_tl.qnn.exact_model import ExactQCNN
@@ -108,7 +113,8 @@ if TYPE_CHECKING:  # the names as type checkers and IDEs see them; at run time t
     from qcnn_tl.reports.plots import loss_curve
     from qcnn_tl.reports.summary import summarize
     from qcnn_tl.reports.transpile_report import plot_report, transpile_report
-    from qcnn_tl.sweep.grid import SweepGrid, grid_from_dict
+    from qcnn_tl.results import RunResult
+    from qcnn_tl.sweep.grid import SweepGrid, grid_from_dict, read_result
     from qcnn_tl.sweep.runner import run_sweep
     from qcnn_tl.training.config import TrainConfig
     from qcnn_tl.training.experiment import run_training, train_repetitions
@@ -133,6 +139,7 @@ __all__ = [
     "QCNNTemplate",
     "QcnnTlError",
     "RunProfile",
+    "RunResult",
     "StepJournal",
     "SweepGrid",
     "TrainConfig",
@@ -140,10 +147,12 @@ __all__ = [
     "amplitude_angles",
     "build_qcnn",
     "cached_features",
+    "compare_engines",
     "device_noise",
     "draw_template",
     "ensure_pretrained",
     "estimator_qnn",
+    "evaluate_model",
     "evaluate_on_target",
     "exact_expectations",
     "execution_target",
@@ -158,6 +167,7 @@ __all__ = [
     "predict",
     "pretrain",
     "qcnn_layout",
+    "read_result",
     "run_sweep",
     "run_training",
     "summarize",

@@ -6,6 +6,7 @@ circuit and parameter rows, the manifest (run id, SHA-256 of each of those files
 one ``result_<k>.npy`` per finished job. :func:`evaluate_model` starts a run, :func:`resume_evaluation`
 finishes one (``qcnn-tl jobs fetch``), :func:`run_status` reads one (``qcnn-tl jobs status``) and
 :func:`price_evaluation` prices one without submitting anything (``qcnn-tl evaluate --dry-run``).
+:func:`compare_engines` checks the exact engine against Aer on a trained model (``qcnn-tl run``).
 """
 
 from __future__ import annotations
@@ -27,8 +28,12 @@ from qcnn_tl.backends.execution import ExecutionTarget, execution_target
 from qcnn_tl.backends.jobs import RunManifest, check_run_dir_free, chunk_state, load_results, resume, verify_run
 from qcnn_tl.backends.pricing import RunPrice, price_run
 from qcnn_tl.backends.profiles import RunProfile, profile_from_dict
+from qcnn_tl.circuits import QCNNTemplate, build_qcnn
+from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.qnn.hardware import binding_rows, default_rows_per_job, exact_expectations, run_on_target
 from qcnn_tl.qnn.readout import accuracy
+from qcnn_tl.results import EngineComparison, RunResult
+from qcnn_tl.training.config import TrainConfig
 
 MODEL_FILE = "model.json"
 SUMMARY_FILE = "evaluation.json"
@@ -99,16 +104,51 @@ def default_run_dir(backend: str, root: str | os.PathLike[str] = "runs") -> Path
     return path
 
 
-def _template(config: Mapping[str, Any]) -> Any:
-    from qcnn_tl.circuits import build_qcnn
-    from qcnn_tl.training.config import TrainConfig
+def _template(config: TrainConfig) -> QCNNTemplate:
+    return build_qcnn(config.ansatz, config.pooling, encoding=config.encoding)
 
-    train = TrainConfig(**config)
-    return build_qcnn(train.ansatz, train.pooling, encoding=train.encoding)
+
+def _weights(model: RunResult[TrainConfig]) -> np.ndarray:
+    if model.weights is None:
+        raise QcnnTlError(f"the model {model.model.name} has no weights")
+    return np.asarray(model.weights, dtype=float)
+
+
+def compare_engines(
+    model: RunResult[TrainConfig], features: np.ndarray, labels: np.ndarray, *, batch: int = 256
+) -> EngineComparison:
+    """The trained QCNN evaluated by the exact engine and by Aer, on the same samples (``qcnn-tl run``).
+
+    Aer is qiskit-machine-learning's ``EstimatorQNN`` on Aer's ``EstimatorV2`` in exact mode (precision 0) over
+    the template lowered for ideal Aer: an independent check of the engine's expectation values.
+
+    Args:
+        model: A trained QCNN.
+        features: Test features ``(N, F)``.
+        labels: Their labels ``(N,)``.
+        batch: Samples per ``EstimatorQNN.forward`` call.
+    """
+    from qcnn_tl.backends.targets import ideal_estimator, ideal_isa
+    from qcnn_tl.qnn.aer import estimator_qnn
+
+    template = _template(model.config)
+    weights = _weights(model)
+    exact = exact_expectations(template, features, weights)
+    start = time.perf_counter()
+    qnn = estimator_qnn(template, ideal_isa(template), ideal_estimator())
+    inputs = template.input_values(features)
+    aer = np.concatenate([qnn.forward(inputs[i : i + batch], weights)[:, 0] for i in range(0, len(inputs), batch)])
+    return EngineComparison(
+        samples=len(labels),
+        exact_accuracy=accuracy(exact, labels),
+        aer_accuracy=accuracy(aer, labels),
+        max_difference=float(np.abs(exact - aer).max()),
+        aer_s=time.perf_counter() - start,
+    )
 
 
 def evaluate_model(
-    model: Mapping[str, Any],
+    model: RunResult[TrainConfig],
     features: np.ndarray,
     labels: np.ndarray,
     profile: RunProfile,
@@ -122,7 +162,7 @@ def evaluate_model(
     """Evaluates ``model`` on ``profile``'s backend in a new run folder.
 
     Args:
-        model: A result of ``train``/``run`` (``config`` and ``weights``).
+        model: A result of ``train``/``run`` (its settings and weights are used).
         features: Test features ``(N, F)``.
         labels: Their labels ``(N,)``.
         profile: Backend, shots and mitigation.
@@ -136,11 +176,11 @@ def evaluate_model(
         The summary (also written as ``evaluation.json`` and ``expectations.csv``).
     """
     check_run_dir_free(run_dir)
-    template = _template(model["config"])
-    weights = np.asarray(model["weights"], dtype=float)
+    template = _template(model.config)
+    weights = _weights(model)
     target = execution_target(template, profile, cache_dir=cache_dir)
     ideal = exact_expectations(template, features, weights)
-    model_text = json.dumps({"config": dict(model["config"]), "weights": weights.tolist()}).encode()
+    model_text = json.dumps(model.to_json(), indent=2).encode()
     files: dict[str, Callable[[Any], None]] = {
         MODEL_FILE: lambda h: h.write(model_text),
         "labels.npy": lambda h: np.save(h, np.asarray(labels)),
@@ -162,7 +202,7 @@ def evaluate_model(
 
 
 def evaluate_with_engine(
-    model: Mapping[str, Any],
+    model: RunResult[TrainConfig],
     features: np.ndarray,
     labels: np.ndarray,
     profile: RunProfile,
@@ -190,8 +230,8 @@ def evaluate_with_engine(
         raise ValueError(f"the engines simulate aer and aer:<fake> targets; got {profile.backend!r} (use Aer jobs)")
     check_run_dir_free(run_dir)
     folder = Path(run_dir)
-    template = _template(model["config"])
-    weights = np.asarray(model["weights"], dtype=float)
+    template = _template(model.config)
+    weights = _weights(model)
     ideal = exact_expectations(template, features, weights)
     values: dict[str, np.ndarray] = {}
     options: dict[str, Any] = {"engine": "qcnn_tl exact engine", "shots": profile.shots, "seed": seed}
@@ -214,8 +254,7 @@ def evaluate_with_engine(
             sampled = sample_expectation(torch.as_tensor(values[variant]), profile.shots, seed=seed)
             values[f"{variant}/shots"] = sampled.numpy()
     folder.mkdir(parents=True, exist_ok=True)
-    model_text = json.dumps({"config": dict(model["config"]), "weights": weights.tolist()})
-    (folder / MODEL_FILE).write_text(model_text)
+    model.write(folder / MODEL_FILE)
     np.save(folder / "labels.npy", np.asarray(labels))
     np.save(folder / "ideal.npy", ideal)
     summary = _summary(
@@ -240,9 +279,9 @@ def _fake(device: str) -> Any:
 
 
 def _target_for_run(run_dir: Path, manifest: RunManifest, cache_dir: str | os.PathLike[str] | None) -> ExecutionTarget:
-    model = json.loads((run_dir / MODEL_FILE).read_text())
+    model = RunResult.read(run_dir / MODEL_FILE, TrainConfig, "the run's model")
     profile = profile_from_dict(manifest.metadata["profile"], source=f"{run_dir}/manifest.json profile")
-    return execution_target(_template(model["config"]), profile, cache_dir=cache_dir)
+    return execution_target(_template(model.config), profile, cache_dir=cache_dir)
 
 
 def resume_evaluation(
@@ -360,7 +399,7 @@ def run_status(run_dir: str | os.PathLike[str]) -> tuple[RunManifest, list[JobLi
 
 
 def price_evaluation(
-    model: Mapping[str, Any],
+    model: RunResult[TrainConfig],
     features: np.ndarray,
     profile: RunProfile,
     *,
@@ -368,8 +407,8 @@ def price_evaluation(
     rows_per_job: int | None = None,
 ) -> RunPrice:
     """Prices an evaluation without submitting anything or creating an estimator (``--dry-run``)."""
-    template = _template(model["config"])
-    weights = np.asarray(model["weights"], dtype=float)
+    template = _template(model.config)
+    weights = _weights(model)
     target = execution_target(template, profile, cache_dir=cache_dir)
     rows = binding_rows(template, target.circuit.parameters, features, weights)
     return price_run(target, rows, rows_per_job=rows_per_job or default_rows_per_job(target))

@@ -3,15 +3,16 @@
 Layers, bottom to top (a subpackage may import its own modules and anything below it):
 
 0. helpers: ``errors``, ``_paths``, ``_validate``, ``_registry``, ``_io``, ``_progress``
-1. ``circuits``: the Qiskit templates (no torch)
-2. ``backends``: devices, transpilation, profiles, execution, job manifests (no torch)
-3. ``data``: datasets and tasks
-4. ``cnn``: the CNN, its pre-training, its cached features and a task's data
-5. ``qnn``: the engines (exact, noisy, Aer, estimator in the loop)
-6. ``training``, ``c2c``: training the QCNN and the classical heads
-7. ``sweep``, ``evaluation``: grids of runs, evaluating trained models on targets
-8. ``reports``: tables, charts, drawings
-9. ``cli`` and the package's public names (``qcnn_tl/__init__.py``)
+1. ``results``: the run-result type (generic in the settings it records)
+2. ``circuits``: the Qiskit templates (no torch)
+3. ``backends``: devices, transpilation, profiles, execution, job manifests (no torch)
+4. ``data``: datasets and tasks
+5. ``cnn``: the CNN, its pre-training, its cached features and a task's data
+6. ``qnn``: the engines (exact, noisy, Aer, estimator in the loop)
+7. ``training``, ``c2c``: training the QCNN and the classical heads
+8. ``sweep``, ``evaluation``: grids of runs, evaluating trained models on targets
+9. ``reports``: tables, charts, drawings
+10. ``cli`` and the package's public names (``qcnn_tl/__init__.py``)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "qcnn_tl"
 LAYERS = [
     {"errors", "_paths", "_validate", "_registry", "_io", "_progress"},
+    {"results"},
     {"circuits"},
     {"backends"},
     {"data"},

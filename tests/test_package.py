@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pytest
 
@@ -23,3 +24,13 @@ def test_all_lists_every_export_and_the_version_is_the_installed_one():
 
     assert sorted(qcnn_tl.__all__) == sorted(qcnn_tl._EXPORTS)
     assert qcnn_tl.__version__ == version("qcnn-tl")
+
+
+def test_every_subpackage_declares_its_public_names():
+    root = Path(qcnn_tl.__file__).parent
+    for init in root.rglob("__init__.py"):
+        name = ".".join(init.parent.relative_to(root.parent).parts)
+        package = importlib.import_module(name)
+        assert isinstance(getattr(package, "__all__", None), list), f"{name} has no __all__"
+        for public in package.__all__:
+            assert hasattr(package, public) or importlib.import_module(f"{name}.{public}"), (name, public)

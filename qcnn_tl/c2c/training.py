@@ -18,6 +18,7 @@ from qcnn_tl.c2c.heads import HEADS, NUM_FEATURES, build_head, num_weights
 from qcnn_tl.cnn.pretrain import classifier_accuracy
 from qcnn_tl.cnn.task_data import TaskData
 from qcnn_tl.data.tasks import parse_task
+from qcnn_tl.results import CnnInfo, ModelInfo, RunResult
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,14 @@ class C2CConfig:
         return asdict(self)
 
 
-def train_head(config: C2CConfig, data: TaskData) -> dict[str, Any]:
+def train_head(config: C2CConfig, data: TaskData) -> RunResult[C2CConfig]:
     """Trains one C2C head on ``data`` (features of the F = 256 CNN) and evaluates it.
 
     The label is the class index (1 = first digit of the pair), the loss the mean cross-entropy of the
     softmax over the two outputs; the samples are reshuffled every epoch, as Keras' ``fit`` does.
 
     Returns:
-        The results dictionary: config, model, accuracies (train: the samples used), loss per step.
+        The result: config, model, accuracies (train: the samples used), loss per step.
 
     Raises:
         ValueError: If the features are not 256 wide.
@@ -98,16 +99,16 @@ def train_head(config: C2CConfig, data: TaskData) -> dict[str, Any]:
             optimizer.step()
             history.append(float(loss.detach()))
     wall = time.perf_counter() - start
-    return {
-        "config": config.to_dict(),
-        "model": {"name": config.model_name, "num_weights": num_weights(head)},
-        "train_accuracy": classifier_accuracy(head, x, y),
-        "test_accuracy": classifier_accuracy(head, data.test_features.to(torch.float32), data.test_labels),
-        "num_train": len(y),
-        "num_test": len(data.test_labels),
-        "steps": len(history),
-        "loss_history": history,
-        "wall_time_s": wall,
-        "cnn": {"content_hash": data.cnn_hash, "fashion_mnist_test_accuracy": data.cnn_test_accuracy},
-        "versions": library_versions(),
-    }
+    return RunResult(
+        config=config,
+        model=ModelInfo(config.model_name, num_weights(head)),
+        test_accuracy=classifier_accuracy(head, data.test_features.to(torch.float32), data.test_labels),
+        train_accuracy=classifier_accuracy(head, x, y),
+        num_train=len(y),
+        num_test=len(data.test_labels),
+        steps=len(history),
+        loss_history=history,
+        wall_time_s=wall,
+        cnn=CnnInfo(data.cnn_hash, data.cnn_test_accuracy),
+        versions=library_versions(),
+    )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
 
 from qcnn_tl._validate import SEED_LIMIT
 from qcnn_tl.cnn.task_data import TaskData, task_data
+from qcnn_tl.results import RunResult
 from qcnn_tl.training.config import TrainConfig
 
 
@@ -81,14 +81,11 @@ def set_threads(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
 
 
-def write_loss_curve(result: dict[str, Any], out_dir: str | os.PathLike[str]) -> Path:
+def write_loss_curve(result: RunResult[TrainConfig], out_dir: str | os.PathLike[str]) -> Path:
     """``loss.png`` of a training run's ``result`` in ``out_dir``."""
     from qcnn_tl.reports.plots import loss_curve
 
-    config = result["config"]
-    how = config.get("noise") or config.get("backend") or "noiseless"
-    return loss_curve(
-        result["loss_history"],
-        Path(out_dir) / "loss.png",
-        title=f"{result['model']['name']} on {config['task']} ({how})",
-    )
+    config = result.config
+    how = config.noise or config.backend or "noiseless"
+    title = f"{result.model.name} on {config.task} ({how})"
+    return loss_curve(result.loss_history, Path(out_dir) / "loss.png", title=title)

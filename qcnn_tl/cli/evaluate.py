@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from qcnn_tl.backends.profiles import RunProfile, load_profile
 from qcnn_tl.cli.common import add_data_arguments, data_for
@@ -20,6 +18,7 @@ from qcnn_tl.evaluation import (
     format_summary,
     price_evaluation,
 )
+from qcnn_tl.results import RunResult
 from qcnn_tl.training.config import TrainConfig
 
 
@@ -65,17 +64,15 @@ def profile_from(args: argparse.Namespace) -> RunProfile:
     return replace(profile, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def load_model(path: str | Path) -> dict[str, Any]:
-    """A result file with its config and weights.
+def load_model(path: str | Path) -> RunResult[TrainConfig]:
+    """A trained QCNN's result file.
 
     Raises:
-        QcnnTlError: If it is missing or not a qcnn_tl result.
+        QcnnTlError: If it is missing or not a QCNN's result (the message names ``--model`` and the file).
     """
-    try:
-        result = json.loads(Path(path).read_text())
-        result["config"], result["weights"]
-    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise QcnnTlError(f"--model {path} is not a qcnn_tl result.json: {exc}") from None
+    result = RunResult.read(path, TrainConfig, "a trained QCNN's result.json (--model)")
+    if result.weights is None:
+        raise QcnnTlError(f"--model {path} holds no weights")
     return result
 
 
@@ -87,7 +84,7 @@ def command(args: argparse.Namespace) -> int:
         raise ValueError(f"--rows-per-job must be a positive integer; got {args.rows_per_job}")
     model = load_model(args.model)
     profile = profile_from(args)
-    data = data_for(TrainConfig(**model["config"]), args)
+    data = data_for(model.config, args)
     available = len(data.test_labels)
     samples = available if args.samples is None else check_samples(args.samples, available)
     features = data.test_features[:samples].numpy()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from qcnn_tl._io import check_writable, read_json_object
+from qcnn_tl._io import check_writable
 from qcnn_tl.cli.common import (
     add_data_arguments,
     add_threads_argument,
@@ -23,6 +23,7 @@ from qcnn_tl.cli.common import (
     write_loss_curve,
 )
 from qcnn_tl.errors import QcnnTlError
+from qcnn_tl.results import RunResult
 from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.experiment import run_training
 
@@ -95,19 +96,16 @@ def _initial_weights(path: str, config: TrainConfig) -> torch.Tensor:
     Raises:
         QcnnTlError: If the file is not a result of this ansatz, pooling and encoding.
     """
-    result = read_json_object(path, "a run result (--init-from)")
-    trained = result.get("config", {})
+    result = RunResult.read(path, TrainConfig, "a run result (--init-from)")
     mismatch = [
-        f"{key} {trained.get(key)!r} (here {getattr(config, key)!r})"
+        f"{key} {getattr(result.config, key)!r} (here {getattr(config, key)!r})"
         for key in ("ansatz", "pooling", "encoding")
-        if trained.get(key) != getattr(config, key)
+        if getattr(result.config, key) != getattr(config, key)
     ]
-    if mismatch or not isinstance(result.get("weights"), list):
-        raise QcnnTlError(
-            f"--init-from {path} must be a result.json of the same model with its weights; "
-            f"got {', '.join(mismatch) or 'no weights'}"
-        )
-    return torch.tensor(result["weights"], dtype=torch.float64)
+    if mismatch or result.weights is None:
+        got = ", ".join(mismatch) or "no weights"
+        raise QcnnTlError(f"--init-from {path} must be a result of the same model with its weights; got {got}")
+    return torch.tensor(result.weights, dtype=torch.float64)
 
 
 def command(args: argparse.Namespace) -> int:
@@ -126,7 +124,8 @@ def command(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     write_loss_curve(result, out)
+    shown = result.to_json()
     keys = ("train_accuracy", "test_accuracy", "noisy_test_accuracy", "wall_time_s")
-    print(json.dumps({k: result[k] for k in keys if k in result}))
+    print(json.dumps({k: shown[k] for k in keys if k in shown}))
     print(f"results: {Path(out) / 'result.json'}")
     return 0

@@ -1,1 +1,13 @@
 """Reports: transpile reports, result tables and plots."""
+
+__all__ = [
+    "circuit_table",
+    "cnn_seeds",
+    "drawing",
+    "frontier",
+    "noise_table",
+    "paper",
+    "plots",
+    "summary",
+    "transpile_report",
+]  # the modules; import names from them

@@ -20,13 +20,15 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from qcnn_tl._io import check_writable, read_json_object
+from qcnn_tl.c2c.training import C2CConfig
 from qcnn_tl.circuits import ANSATZES, POOLINGS
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.reports.cnn_seeds import cnn_seed_markdown
 from qcnn_tl.reports.noise_table import noise_bars, noise_markdown, noise_plot
 from qcnn_tl.reports.paper import PAPER_C2C
-from qcnn_tl.sweep.grid import grid_from_dict
-from qcnn_tl.training.config import noise_key
+from qcnn_tl.results import RunResult
+from qcnn_tl.sweep.grid import grid_from_dict, read_result
+from qcnn_tl.training.config import TrainConfig, noise_key
 
 _CSV_COLUMNS = (
     *("group", "model", "ansatz_or_head", "pooling", "task", "num_weights", "n"),
@@ -125,16 +127,15 @@ class Verdict:
         return "yes" if self.margin > self.spread else "within spread"
 
 
-def _record_key(result: dict[str, Any]) -> tuple[str, tuple[str, str], str]:
-    config = result["config"]
-    if "head" in config:
-        return "c2c", (config["head"], ""), config["task"]
-    group = config["encoding"]
-    if config.get("backend") is not None:
-        group += "@" + config["backend"]
-    elif config.get("noise") is not None:
-        group += "@" + noise_key(config["noise"], float(config.get("noise_scale", 1.0)))
-    return group, (config["ansatz"], config["pooling"]), config["task"]
+def _record_key(config: TrainConfig | C2CConfig) -> tuple[str, tuple[str, str], str]:
+    if isinstance(config, C2CConfig):
+        return "c2c", (config.head, ""), config.task
+    group = config.encoding
+    if config.backend is not None:
+        group += "@" + config.backend
+    elif config.noise is not None:
+        group += "@" + noise_key(config.noise, config.noise_scale)
+    return group, (config.ansatz, config.pooling), config.task
 
 
 @dataclass(frozen=True)
@@ -180,16 +181,16 @@ def load_results(sweep_dir: str | os.PathLike[str]) -> SweepResults:
     files = sorted(root.glob("runs/**/seed*.json"))
     expected = _expected_runs(root)
     ignored: list[tuple[Path, str]] = []
-    counted: list[tuple[Path, dict[str, Any]]] = []
+    counted: list[RunResult[TrainConfig] | RunResult[C2CConfig]] = []
     for file in files:
         if expected is not None and file not in expected:
             ignored.append((file, "not a run of the grid in sweep.json"))
             continue
-        result = read_json_object(file, "a run result")
-        if expected is not None and result.get("config") != expected[file]:
+        result = read_result(file)
+        if expected is not None and result.config.to_dict() != expected[file]:
             ignored.append((file, "records another configuration than sweep.json"))
             continue
-        counted.append((file, result))
+        counted.append(result)
     if not counted:
         raise QcnnTlError(
             f"{sweep_dir} holds no sweep results (runs/**/seed*.json)"
@@ -199,16 +200,13 @@ def load_results(sweep_dir: str | os.PathLike[str]) -> SweepResults:
     noisy: dict[tuple[str, tuple[str, str], str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     weights: dict[tuple[str, tuple[str, str], str], int] = {}
     cnns: dict[tuple[str, tuple[str, str], str], list[int]] = defaultdict(list)
-    for file, result in counted:
-        try:
-            key = _record_key(result)
-            accuracies[key].append(float(result["test_accuracy"]))
-            cnns[key].append(int(result["config"].get("cnn_seed", 0)))
-            for condition, value in result.get("noisy_test_accuracy", {}).items():
-                noisy[key][condition].append(float(value))
-            weights[key] = int(result["model"]["num_weights"])
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise QcnnTlError(f"{file} is not a sweep result: {type(exc).__name__}: {exc}") from None
+    for result in counted:
+        key = _record_key(result.config)
+        accuracies[key].append(result.test_accuracy)
+        cnns[key].append(result.config.cnn_seed)
+        for condition, value in result.noisy_test_accuracy.items():
+            noisy[key][condition].append(value)
+        weights[key] = result.model.num_weights
     cells = sorted(
         (
             Cell(

@@ -33,16 +33,19 @@ the same CNN; results then go to ``runs/<group>/<task>/<model>/cnn<c>/seed<k>.js
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
+from qcnn_tl._io import read_json_object
 from qcnn_tl._validate import SEED_LIMIT, check_seed, check_settings, is_positive_int
 from qcnn_tl.backends.targets import fake_backends
 from qcnn_tl.c2c.training import C2CConfig
 from qcnn_tl.circuits import ANSATZES, ENCODINGS, PAPER_MODELS, POOLINGS
 from qcnn_tl.data.tasks import parse_task
+from qcnn_tl.results import RunResult
 from qcnn_tl.training.config import TrainConfig, noise_key
 
 _NONE_NOTE = ' (or "none": noiseless)'
@@ -284,6 +287,19 @@ class Unit:
         """One line for logs and failure reports."""
         cnn = f" CNN {self.config.cnn_seed}" if self.by_cnn else ""
         return f"{self.group} {self.model_name} task {self.config.task}{cnn} seeds {list(self.seeds)}"
+
+
+def read_result(path: str | os.PathLike[str]) -> RunResult[TrainConfig] | RunResult[C2CConfig]:
+    """A sweep's (or ``train``'s) result file: a QCNN's, or a C2C head's (its settings name a ``head``).
+
+    Raises:
+        QcnnTlError: If the file is missing, not JSON, or not a valid result (the message names it).
+    """
+    data = read_json_object(path, "a run result")
+    config = data.get("config")
+    if isinstance(config, dict) and "head" in config:
+        return RunResult.from_json(data, C2CConfig, source=str(path))
+    return RunResult.from_json(data, TrainConfig, source=str(path))
 
 
 def _kind(value: Any) -> str:

@@ -23,14 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qcnn_tl._io import read_json_object, write_json
+from qcnn_tl._io import write_json
 from qcnn_tl._paths import default_cache_dir
 from qcnn_tl._progress import progress_bar
 from qcnn_tl._validate import is_positive_int
 from qcnn_tl.cnn.task_data import task_data
 from qcnn_tl.data.datasets import resolve_data_dir
 from qcnn_tl.errors import QcnnTlError
-from qcnn_tl.sweep.grid import SweepGrid, Unit
+from qcnn_tl.results import RunResult
+from qcnn_tl.sweep.grid import SweepGrid, Unit, read_result
 from qcnn_tl.sweep.worker import data_key, init_local_worker, run_unit
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def pending_units(grid: SweepGrid, out_dir: Path, *, data_dir: str | None, cache
             if not path.is_file():
                 missing.append(seed)
                 continue
-            recorded = read_json_object(path, "a run result").get("config")
+            recorded = read_result(path).config.to_dict()
             if recorded != unit.config_for(seed):
                 raise QcnnTlError(f"{path} holds a run of another configuration; use another --out")
         if missing:
@@ -173,7 +174,7 @@ def run_sweep(
     bar = progress_bar(total=report.total, initial=report.skipped, desc="sweep", unit="run", disable=not progress)
     try:
         with _executor(workers, scheduler) as executor:
-            futures: dict[Future[list[dict[str, Any]]], Unit] = {
+            futures: dict[Future[list[RunResult[Any]]], Unit] = {
                 executor.submit(run_unit, u, str(out)): u for u in pending
             }
             try:
@@ -186,7 +187,7 @@ def run_sweep(
                         log.error("unit failed: %s", report.failures[-1])
                         continue
                     for seed, result in zip(unit.seeds, results, strict=True):
-                        write_json(out / unit.result_path(seed), result)
+                        result.write(out / unit.result_path(seed))
                         report.completed += 1
                         bar.update(1)
             except BaseException:

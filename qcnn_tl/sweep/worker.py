@@ -25,6 +25,7 @@ from qcnn_tl.c2c.training import C2CConfig, train_head
 from qcnn_tl.circuits import build_qcnn
 from qcnn_tl.cnn.task_data import DataSpec, TaskData, task_data
 from qcnn_tl.qnn.exact_model import ExactQCNN
+from qcnn_tl.results import RunResult
 from qcnn_tl.sweep.grid import Unit
 from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.experiment import train_repetitions
@@ -87,8 +88,8 @@ def _prepared(key: tuple[Any, ...], config: TrainConfig, data: TaskData) -> tupl
     return _PREPARED[full_key]
 
 
-def run_unit(unit: Unit, out_dir: str | None = None) -> list[dict[str, Any]]:
-    """Trains and evaluates every repetition of ``unit``; returns one results dictionary per seed.
+def run_unit(unit: Unit, out_dir: str | None = None) -> list[RunResult[Any]]:
+    """Trains and evaluates every repetition of ``unit``; returns one result per seed.
 
     QCNN runs record the test accuracy on the whole test split and the loss history, not the accuracy on
     the training pool (``train_accuracy`` is ``None``). Runs single-threaded: the pool's processes are

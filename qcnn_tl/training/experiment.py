@@ -6,17 +6,18 @@ import logging
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import torch
 
-from qcnn_tl._io import library_versions, write_json
+from qcnn_tl._io import library_versions
 from qcnn_tl.circuits import QCNNTemplate, build_qcnn
 from qcnn_tl.cnn.task_data import TaskData
 from qcnn_tl.qnn.exact_model import ExactQCNN
 from qcnn_tl.qnn.noisy import DeviceNoise, NoisyQCNN, device_noise
+from qcnn_tl.results import CnnInfo, ModelInfo, RunResult
 from qcnn_tl.training.config import TrainConfig, backend_device, noise_key
 from qcnn_tl.training.loop import QCNNModule, evaluate, train_qcnn
 
@@ -124,7 +125,7 @@ def train_repetitions(
     noise_scales: Sequence[float] = (1.0,),
     initial_weights: torch.Tensor | None = None,
     progress: bool = True,
-) -> list[dict[str, Any]]:
+) -> list[RunResult[TrainConfig]]:
     """Trains one repetition of ``config``'s model per seed, all together, and evaluates each.
 
     A model trained with an estimator in the loop (``config.backend``) keeps the job journal of its steps in
@@ -149,7 +150,7 @@ def train_repetitions(
         progress: Show a progress bar.
 
     Returns:
-        One results dictionary per seed (what ``result.json`` holds).
+        One result per seed (what ``result.json`` holds).
 
     Raises:
         ValueError: On features of the wrong width or replicas on the Aer engine.
@@ -201,28 +202,26 @@ def train_repetitions(
             prepared_test = noisy.prepare(data.test_features)
             noisy_acc[noise_key(device, scale)] = evaluate(noisy, prepared_test, data.test_labels, batch_size=256)
     evaluate_s = time.perf_counter() - start
-    common = {
-        "model": {"name": template.name, "num_weights": template.num_weights, "num_qubits": template.num_qubits},
-        "num_train": len(data.train_labels),
-        "num_test": len(data.test_labels),
-        "steps": state.step,
-        "replicas": len(seeds),
-        "prepare_s": prepare_s,
-        "cnn": {"content_hash": data.cnn_hash, "fashion_mnist_test_accuracy": data.cnn_test_accuracy},
-        "versions": library_versions(),
-    }
+    versions = library_versions()
     return [
-        {
-            "config": {**config.to_dict(), "seed": seed},
-            **common,
-            "weights": weights[r].tolist(),
-            "train_accuracy": train_acc[r],
-            "test_accuracy": test_acc[r],
-            **({"noisy_test_accuracy": {d: acc[r] for d, acc in noisy_acc.items()}} if noisy_acc else {}),
-            "loss_history": state.loss_history[r],
-            "wall_time_s": state.wall_time_s / len(seeds),
-            "evaluate_s": evaluate_s / len(seeds),
-        }
+        RunResult(
+            config=replace(config, seed=seed),
+            model=ModelInfo(template.name, template.num_weights, template.num_qubits),
+            test_accuracy=test_acc[r],
+            train_accuracy=train_acc[r],
+            num_train=len(data.train_labels),
+            num_test=len(data.test_labels),
+            steps=state.step,
+            loss_history=state.loss_history[r],
+            wall_time_s=state.wall_time_s / len(seeds),
+            cnn=CnnInfo(data.cnn_hash, data.cnn_test_accuracy),
+            versions=versions,
+            weights=weights[r].tolist(),
+            replicas=len(seeds),
+            prepare_s=prepare_s,
+            evaluate_s=evaluate_s / len(seeds),
+            noisy_test_accuracy={d: acc[r] for d, acc in noisy_acc.items()},
+        )
         for r, seed in enumerate(seeds)
     ]
 
@@ -253,7 +252,7 @@ def run_training(
     noisy_evaluation: Sequence[str] = (),
     initial_weights: torch.Tensor | None = None,
     progress: bool = True,
-) -> dict[str, Any]:
+) -> RunResult[TrainConfig]:
     """Trains one model and writes ``result.json`` and ``checkpoint.pt`` into ``out_dir``.
 
     An interrupted run resumes from ``checkpoint.pt`` when called again with the same ``out_dir`` (with an
@@ -261,7 +260,7 @@ def run_training(
     ``initial_weights`` starts from given weights (fine-tuning) instead of the seed's N(0, 1) draw.
 
     Returns:
-        The results dictionary (also in ``result.json``).
+        The result (also in ``result.json``).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -274,5 +273,5 @@ def run_training(
         initial_weights=initial_weights,
         progress=progress,
     )
-    write_json(out / "result.json", result)
+    result.write(out / "result.json")
     return result

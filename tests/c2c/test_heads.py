@@ -42,14 +42,11 @@ def test_training_learns_separable_features_and_is_reproducible():
     config = C2CConfig(head="1d", num_train=300, epochs=20, seed=3)
     data = _data()
     first = train_head(config, data)
-    assert first["steps"] == 120  # 300 samples / batch 50, twenty epochs
-    assert first["num_train"] == 300
-    assert first["test_accuracy"] > 0.9
-    assert train_head(config, data)["loss_history"] == first["loss_history"]
-    assert (
-        train_head(C2CConfig(head="1d", num_train=300, epochs=20, seed=4), data)["loss_history"]
-        != first["loss_history"]
-    )
+    assert first.steps == 120  # 300 samples / batch 50, twenty epochs
+    assert first.num_train == 300 and first.config == config and first.weights is None
+    assert first.test_accuracy > 0.9
+    assert train_head(config, data).loss_history == first.loss_history
+    assert train_head(C2CConfig(head="1d", num_train=300, epochs=20, seed=4), data).loss_history != first.loss_history
 
 
 def test_wrong_feature_width_is_a_clear_error():

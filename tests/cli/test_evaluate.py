@@ -192,4 +192,4 @@ def test_evaluate_bad_model_file(tmp_path, capsys):
     bad = tmp_path / "x.json"
     bad.write_text("{}")
     assert main(["evaluate", "--model", str(bad)]) == 2
-    assert "is not a qcnn_tl result.json" in capsys.readouterr().err
+    assert "x.json is not a qcnn_tl run result: config must be a JSON object" in capsys.readouterr().err

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from qcnn_tl.cli.main import main
+from tests.results import result_json
 
 
 def test_train_under_noise_end_to_end(tmp_path, data_dir, epoch1_cache, capsys):
@@ -94,7 +95,10 @@ def test_training_in_runtime_local_mode(tmp_path, data_dir, epoch1_cache):
 
 def test_init_from_must_be_the_same_model(tmp_path, capsys):
     other = tmp_path / "result.json"
-    other.write_text(json.dumps({"config": {"ansatz": "U_5", "pooling": "zx", "encoding": "angle"}, "weights": [0.0]}))
+    other.write_text(json.dumps(result_json({"ansatz": "U_5", "pooling": "zx", "encoding": "angle"}, 0.9)))
     assert main(["train", "--encoding", "angle", "--init-from", str(other), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "ansatz 'U_5' (here 'U_SU4')" in err and "Traceback" not in err
+    other.write_text(json.dumps({"config": {"ansatz": "U_SU4"}, "weights": [0.0]}))
+    assert main(["train", "--encoding", "angle", "--init-from", str(other), "--out", str(tmp_path / "o")]) == 2
+    assert "result.json is not a qcnn_tl run result: model must be a JSON object" in capsys.readouterr().err

@@ -82,8 +82,8 @@ def test_training_with_a_hybrid_encoding(encoding, data_dir, tmp_path):
     checkpoint = pretrain(small, data_dir=data_dir, out=tmp_path / "cnn.pt", progress=False)
     data = small_task_data(checkpoint, data_dir, train=200, test=100)
     result = run_training(config, tmp_path / "run", data=data, progress=False)
-    assert result["config"]["encoding"] == encoding and len(result["loss_history"]) == 5
-    assert 0.0 <= result["test_accuracy"] <= 1.0 and (tmp_path / "run" / "result.json").is_file()
+    assert result.config.encoding == encoding and len(result.loss_history) == 5
+    assert 0.0 <= result.test_accuracy <= 1.0 and (tmp_path / "run" / "result.json").is_file()
 
 
 @pytest.mark.slow

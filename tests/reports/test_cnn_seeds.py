@@ -7,6 +7,7 @@ from qcnn_tl._io import write_json
 from qcnn_tl.reports.cnn_seeds import cnn_seed_markdown, paired_verdicts, spread
 from qcnn_tl.reports.paper import PAPER_C2C
 from qcnn_tl.reports.summary import load_results, summarize
+from tests.results import result_json
 
 # accuracies[cnn seed][repetition]
 C2Q = {0: [0.90, 0.92], 1: [0.80, 0.84], 2: [0.95, 0.93]}
@@ -20,7 +21,7 @@ def _write(root, name, config, weights, accuracies):
         for seed, accuracy in enumerate(values):
             record = {**config, "task": "0,1", "seed": seed, "cnn_seed": cnn}
             path = root / "runs" / name / f"cnn{cnn}" / f"seed{seed}.json"
-            write_json(path, {"config": record, "model": {"num_weights": weights}, "test_accuracy": accuracy})
+            write_json(path, result_json(record, accuracy, num_weights=weights))
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 from qcnn_tl._io import write_json
 from qcnn_tl.reports.frontier import frontier_markdown, frontier_rows, main
 from qcnn_tl.sweep.grid import SweepGrid
+from tests.results import result_json
 
 GRID = SweepGrid(
     models=(("U_SU4", "zx"),),
@@ -26,17 +27,17 @@ def sweep(tmp_path):
     for unit in GRID.units():
         for k, seed in enumerate(unit.seeds):
             clean = accuracy[unit.config.encoding][k]
-            result = {"config": unit.config_for(seed), "model": {"num_weights": 51}, "test_accuracy": clean}
-            result["noisy_test_accuracy"] = {"fake_brisbane": clean - 0.02}
+            result = result_json(unit.config_for(seed), clean, noisy={"fake_brisbane": clean - 0.02})
             write_json(tmp_path / unit.result_path(seed), result)
     write_json(tmp_path / "sweep.json", GRID.to_dict())
     table = tmp_path / "transpile.csv"
     with table.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["backend", "encoding", "optimization_level", "two_qubit_gates"])
+        writer.writerow(["backend", "ansatz", "pooling", "encoding", "optimization_level", "two_qubit_gates"])
         for encoding, gates in (("angle", 100), ("amplitude-hybrid2-1", 111)):
-            writer.writerow(["fake_brisbane", encoding, 1, gates])
-            writer.writerow(["fake_brisbane", encoding, 3, gates - 3])
+            writer.writerow(["fake_brisbane", "U_SU4", "zx", encoding, 1, gates])
+            writer.writerow(["fake_brisbane", "U_SU4", "zx", encoding, 3, gates - 3])
+            writer.writerow(["fake_brisbane", "U_5", "generalized", encoding, 1, gates + 40])
     return tmp_path, table
 
 
@@ -60,3 +61,31 @@ def test_the_command_writes_the_table_and_the_chart(sweep, tmp_path):
     assert main([str(folder), str(table), "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "frontier.png").stat().st_size > 10_000
     assert "amplitude-hybrid2-1" in (tmp_path / "out" / "frontier.md").read_text()
+
+
+def test_several_models_and_tasks_get_a_table_each_with_their_own_gate_counts(sweep, tmp_path):
+    _, table = sweep
+    grid = SweepGrid(
+        models=(("U_SU4", "zx"), ("U_5", "generalized")),
+        encodings=("angle",),
+        tasks=("0,1", "8,9"),
+        repetitions=2,
+        c2c=(),
+        evaluate_noise=("fake_brisbane",),
+    )
+    folder = tmp_path / "sweep"
+    for unit in grid.units():
+        for seed in unit.seeds:
+            result = result_json(unit.config_for(seed), 0.5 + seed / 10, noisy={"fake_brisbane": 0.5})
+            write_json(folder / unit.result_path(seed), result)
+    write_json(folder / "sweep.json", grid.to_dict())
+    rows = frontier_rows(folder, table)
+    assert [(r.model, r.task, r.two_qubit_gates["fake_brisbane"]) for r in rows] == [  # the paper's model order
+        (("U_5", "generalized"), "0,1", 140),
+        (("U_5", "generalized"), "8,9", 140),
+        (("U_SU4", "zx"), "0,1", 100),
+        (("U_SU4", "zx"), "8,9", 100),
+    ]
+    text = frontier_markdown(rows)
+    assert text.count("| encoding |") == 4 and "### U_5 / generalized, MNIST 8 vs 9" in text
+    assert main([str(folder), str(table), "--out", str(tmp_path / "out")]) == 0

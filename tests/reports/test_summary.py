@@ -9,6 +9,7 @@ from qcnn_tl._io import write_json
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.reports.summary import load_results, summarize, verdicts
 from qcnn_tl.sweep.grid import SweepGrid
+from tests.results import result_json
 
 
 def _write(root, group, task, model, seed, accuracy, weights):
@@ -20,7 +21,7 @@ def _write(root, group, task, model, seed, accuracy, weights):
         config = {"ansatz": ansatz, "pooling": pooling, "encoding": group, "task": task, "seed": seed}
         name = f"{ansatz}_{pooling}"
     path = root / "runs" / group / task.replace(",", "-") / name / f"seed{seed}.json"
-    write_json(path, {"config": config, "model": {"num_weights": weights}, "test_accuracy": accuracy})
+    write_json(path, result_json(config, accuracy, num_weights=weights))
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ def test_empty_or_list_result_files_are_named(sweep):
     with pytest.raises(QcnnTlError, match=r"C2C_1D/seed1\.json should hold a run result .*; it is empty"):
         summarize(sweep)
     bad.write_text('{"config": 3}')
-    with pytest.raises(QcnnTlError, match=r"C2C_1D/seed1\.json is not a sweep result: TypeError"):
+    with pytest.raises(QcnnTlError, match=r"C2C_1D/seed1\.json is not a qcnn_tl run result: config must be a JSON obj"):
         summarize(sweep)
 
 
@@ -104,7 +105,7 @@ class TestOnlyTheSweepsRunsCount:
     def folder(self, tmp_path):
         for unit in SweepGrid(**{**self.GRID.__dict__, "repetitions": 3}).units():
             for seed in unit.seeds:
-                result = {"config": unit.config_for(seed), "model": {"num_weights": 63}, "test_accuracy": seed / 10}
+                result = result_json(unit.config_for(seed), seed / 10, num_weights=63)
                 write_json(tmp_path / unit.result_path(seed), result)
         write_json(tmp_path / "sweep.json", self.GRID.to_dict())
         return tmp_path
@@ -121,7 +122,7 @@ class TestOnlyTheSweepsRunsCount:
 
     def test_a_file_of_another_configuration_is_ignored(self, folder):
         path = folder / "runs/angle/0-1/U_SU4_zx/seed1.json"
-        write_json(path, {"config": {"seed": 1}, "model": {"num_weights": 63}, "test_accuracy": 1.0})
+        write_json(path, result_json({"seed": 1}, 1.0, num_weights=63))
         results = load_results(folder)
         assert (path, "records another configuration than sweep.json") in results.ignored
         assert results.missing == 1

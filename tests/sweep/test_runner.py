@@ -70,8 +70,8 @@ def test_every_sweep_run_equals_the_standalone_run_with_its_seed(pooled, data_di
         config = TrainConfig(**swept["config"])
         data = task_data(config, data_dir=data_dir, cache_dir=epoch1_cache, progress=False)
         [alone] = train_repetitions(config, [config.seed], data=data, train_accuracy=False, progress=False)
-        assert swept["loss_history"] == pytest.approx(alone["loss_history"], rel=1e-9), path
-        assert swept["test_accuracy"] == alone["test_accuracy"], path
+        assert swept["loss_history"] == pytest.approx(alone.loss_history, rel=1e-9), path
+        assert swept["test_accuracy"] == alone.test_accuracy, path
         compared += 1
     assert compared == 2  # amplitude and angle
 
@@ -264,8 +264,8 @@ def test_noise_sweep_trains_and_evaluates_under_noise(tmp_path, data_dir, epoch1
     assert (config.noise, config.noise_scale, config.engine) == ("fake_brisbane", 2.0, "noisy")
     data = task_data(config, data_dir=data_dir, cache_dir=epoch1_cache, progress=False)
     [alone] = train_repetitions(config, [config.seed], data=data, train_accuracy=False, progress=False)
-    assert doubled["loss_history"] == pytest.approx(alone["loss_history"], rel=1e-9)
-    assert doubled["test_accuracy"] == alone["test_accuracy"]
+    assert doubled["loss_history"] == pytest.approx(alone.loss_history, rel=1e-9)
+    assert doubled["test_accuracy"] == alone.test_accuracy
     assert doubled["loss_history"] != pytest.approx(results["angle"]["loss_history"], rel=1e-6)
     summary = summarize(out)
     assert "| U_TTN / zx | 0,1 | fake_brisbane x2 |" in summary["markdown"]

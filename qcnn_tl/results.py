@@ -1,0 +1,209 @@
+"""What a trained model's run produces: :class:`RunResult`, the one result type of training, C2C and sweeps.
+
+``qcnn-tl train`` and ``run`` write it as ``result.json``, sweeps as ``runs/.../seed<k>.json``, evaluation run
+folders keep the evaluated model's as ``model.json``; summaries, evaluation and fine-tuning read it back with
+:meth:`RunResult.read`, which checks every field, so a damaged or foreign file is one line naming it.
+
+The result is generic in its settings: a QCNN's carry a
+:class:`~qcnn_tl.training.config.TrainConfig`, a C2C head's a :class:`~qcnn_tl.c2c.training.C2CConfig`; a
+reader names the type it expects (:func:`qcnn_tl.sweep.grid.read_result` tells the two apart). The module
+sits below both, importing neither.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
+
+from qcnn_tl._io import read_json_object, write_json
+from qcnn_tl.errors import QcnnTlError
+
+
+class RunConfig(Protocol):
+    """The settings of a run, as a result records them."""
+
+    @property
+    def task(self) -> str:
+        """The binary task."""
+        ...
+
+    @property
+    def seed(self) -> int:
+        """The run's seed."""
+        ...
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form for JSON."""
+        ...
+
+
+C = TypeVar("C", bound=RunConfig)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The trained model.
+
+    Attributes:
+        name: ``"U_SU4_zx"``-style template name, or ``"C2C_1D"``.
+        num_weights: Trainable weights.
+        num_qubits: Qubits of a QCNN (None for a C2C head).
+    """
+
+    name: str
+    num_weights: int
+    num_qubits: int | None = None
+
+
+@dataclass(frozen=True)
+class CnnInfo:
+    """The frozen CNN whose features the model read.
+
+    Attributes:
+        content_hash: Hash of the CNN checkpoint's weights.
+        fashion_mnist_test_accuracy: Its 10-class test accuracy.
+    """
+
+    content_hash: str
+    fashion_mnist_test_accuracy: float
+
+
+@dataclass(frozen=True)
+class EngineComparison:
+    """The same trained QCNN evaluated by the exact engine and by Aer (``qcnn-tl run``).
+
+    Attributes:
+        samples: Test samples compared (the first ones of the split).
+        exact_accuracy: Accuracy of the exact engine on them.
+        aer_accuracy: Accuracy of Aer's ``EstimatorV2`` (exact mode) on them.
+        max_difference: Largest ``|⟨Z⟩_exact − ⟨Z⟩_Aer|``.
+        aer_s: Wall time of the Aer evaluation.
+    """
+
+    samples: int
+    exact_accuracy: float
+    aer_accuracy: float
+    max_difference: float
+    aer_s: float
+
+
+@dataclass(frozen=True)
+class RunResult(Generic[C]):
+    """One trained model — a QCNN (C2Q) or a C2C head — and how it did.
+
+    Attributes:
+        config: The run's settings (its own seed included).
+        model: The trained model.
+        test_accuracy: Accuracy on the task's whole MNIST test split (noiseless, or under the training noise).
+        train_accuracy: Accuracy on the training samples (None where skipped: sweeps skip it).
+        num_train: Training samples available (QCNN) or used (C2C).
+        num_test: Test samples.
+        steps: Optimiser steps taken.
+        loss_history: Loss per step.
+        wall_time_s: Training wall time (a replica's share when trained together).
+        cnn: The frozen CNN.
+        versions: Library versions of the run.
+        weights: Trained QCNN weights in the template's order (None for a C2C head).
+        replicas: Repetitions trained together with this one (QCNN).
+        prepare_s: Time to encode the features (QCNN).
+        evaluate_s: Time to evaluate (QCNN).
+        noisy_test_accuracy: Test accuracy under fake devices' noise, by condition (``"fake_brisbane"``,
+            ``"fake_brisbane x2"``), where evaluated.
+        engines: The exact-vs-Aer comparison of ``qcnn-tl run``, where made.
+    """
+
+    config: C
+    model: ModelInfo
+    test_accuracy: float
+    train_accuracy: float | None
+    num_train: int
+    num_test: int
+    steps: int
+    loss_history: list[float]
+    wall_time_s: float
+    cnn: CnnInfo
+    versions: dict[str, str]
+    weights: list[float] | None = None
+    replicas: int | None = None
+    prepare_s: float | None = None
+    evaluate_s: float | None = None
+    noisy_test_accuracy: dict[str, float] = field(default_factory=dict)
+    engines: EngineComparison | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for JSON (``config`` as its ``to_dict``; empty and unset optional fields left out)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["config"] = self.config.to_dict()
+        out["model"], out["cnn"] = asdict(self.model), asdict(self.cnn)
+        out["engines"] = asdict(self.engines) if self.engines is not None else None
+        optional = ("weights", "replicas", "prepare_s", "evaluate_s", "noisy_test_accuracy", "engines")
+        return {k: v for k, v in out.items() if not (k in optional and v in (None, {}))}
+
+    @classmethod
+    def from_json(
+        cls, data: Mapping[str, Any], config_type: Callable[..., C], *, source: str = "result"
+    ) -> RunResult[C]:
+        """Reads :meth:`to_json`'s output, checking every field.
+
+        Args:
+            data: The JSON object.
+            config_type: The settings class the result must record (``TrainConfig``, ``C2CConfig``).
+            source: What ``data`` came from, for messages.
+
+        Raises:
+            QcnnTlError: Naming ``source`` and the missing, unknown or invalid field.
+        """
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise QcnnTlError(f"{source} is not a qcnn_tl run result: unknown field(s) {unknown}")
+        for key in ("config", "model", "cnn"):
+            if not isinstance(data.get(key), Mapping):
+                raise QcnnTlError(
+                    f"{source} is not a qcnn_tl run result: {key} must be a JSON object; got {data.get(key)!r}"
+                )
+        try:
+            values = dict(data)
+            values["config"] = config_type(**values["config"])
+            values["model"] = ModelInfo(**values["model"])
+            values["cnn"] = CnnInfo(**values["cnn"])
+            if values.get("engines") is not None:
+                values["engines"] = EngineComparison(**values["engines"])
+            result = cls(**values)
+        except (KeyError, TypeError, ValueError) as exc:
+            what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise QcnnTlError(f"{source} is not a qcnn_tl run result: {what}") from None
+        result._check(source)
+        return result
+
+    def _check(self, source: str) -> None:
+        numbers = {"test_accuracy": self.test_accuracy, "wall_time_s": self.wall_time_s}
+        for name, value in numbers.items():
+            if not isinstance(value, int | float) or isinstance(value, bool) or value != value:
+                raise QcnnTlError(f"{source} is not a qcnn_tl run result: {name} must be a number; got {value!r}")
+        if self.weights is not None:
+            weights = self.weights
+            ok = isinstance(weights, list) and all(isinstance(w, int | float) and math.isfinite(w) for w in weights)
+            if not ok or len(weights) != self.model.num_weights:
+                raise QcnnTlError(
+                    f"{source} is not a qcnn_tl run result: weights must be {self.model.num_weights} finite numbers"
+                )
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Writes :meth:`to_json` atomically to ``path``."""
+        return write_json(path, self.to_json())
+
+    @classmethod
+    def read(
+        cls, path: str | os.PathLike[str], config_type: Callable[..., C], what: str = "a run result"
+    ) -> RunResult[C]:
+        """Reads a result file recording ``config_type`` settings.
+
+        Raises:
+            QcnnTlError: If it is missing, not JSON, or not a valid result (the message names the file).
+        """
+        return cls.from_json(read_json_object(path, what), config_type, source=str(path))

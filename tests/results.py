@@ -1,0 +1,31 @@
+"""Result files for report tests: complete :class:`RunResult` JSON around the fields a test cares about."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qcnn_tl.c2c.training import C2CConfig
+from qcnn_tl.results import CnnInfo, ModelInfo, RunResult
+from qcnn_tl.training.config import TrainConfig
+
+
+def result_json(
+    config: dict[str, Any], test_accuracy: float, *, num_weights: int = 51, noisy: dict[str, float] | None = None
+) -> dict[str, Any]:
+    """A QCNN's (or, with a ``head`` in ``config``, a C2C head's) result as its file holds it."""
+    settings = C2CConfig(**config) if "head" in config else TrainConfig(**config)
+    result: RunResult[Any] = RunResult(
+        config=settings,
+        model=ModelInfo("model", num_weights),
+        test_accuracy=test_accuracy,
+        train_accuracy=None,
+        num_train=100,
+        num_test=50,
+        steps=1,
+        loss_history=[0.5],
+        wall_time_s=0.1,
+        cnn=CnnInfo("hash", 0.9),
+        versions={},
+        noisy_test_accuracy=noisy or {},
+    )
+    return result.to_json()
