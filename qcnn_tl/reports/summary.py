@@ -27,8 +27,8 @@ from qcnn_tl.reports.cnn_seeds import cnn_seed_markdown
 from qcnn_tl.reports.noise_table import noise_bars, noise_markdown, noise_plot
 from qcnn_tl.reports.paper import PAPER_C2C
 from qcnn_tl.results import RunResult
-from qcnn_tl.sweep.grid import grid_from_dict, read_result
-from qcnn_tl.training.config import TrainConfig, noise_key
+from qcnn_tl.sweep.grid import grid_from_dict, read_result, run_group
+from qcnn_tl.training.config import TrainConfig
 
 _CSV_COLUMNS = (
     *("group", "model", "ansatz_or_head", "pooling", "task", "num_weights", "n"),
@@ -128,14 +128,8 @@ class Verdict:
 
 
 def _record_key(config: TrainConfig | C2CConfig) -> tuple[str, tuple[str, str], str]:
-    if isinstance(config, C2CConfig):
-        return "c2c", (config.head, ""), config.task
-    group = config.encoding
-    if config.backend is not None:
-        group += "@" + config.backend
-    elif config.noise is not None:
-        group += "@" + noise_key(config.noise, config.noise_scale)
-    return group, (config.ansatz, config.pooling), config.task
+    model = (config.head, "") if isinstance(config, C2CConfig) else (config.ansatz, config.pooling)
+    return run_group(config), model, config.task
 
 
 @dataclass(frozen=True)

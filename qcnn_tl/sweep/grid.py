@@ -249,17 +249,8 @@ class Unit:
 
     @property
     def group(self) -> str:
-        """``"c2c"``, the encoding, ``"<encoding>@<device>[ x<scale>]"`` (noise-trained) or ``"<encoding>@<backend>"``.
-
-        The last is a QCNN trained with an estimator in the loop.
-        """
-        if isinstance(self.config, C2CConfig):
-            return "c2c"
-        if self.config.backend is not None:
-            return f"{self.config.encoding}@{self.config.backend}"
-        if self.config.noise is None:
-            return self.config.encoding
-        return f"{self.config.encoding}@{noise_key(self.config.noise, self.config.noise_scale)}"
+        """The group of the unit's runs (:func:`run_group`)."""
+        return run_group(self.config)
 
     @property
     def model_name(self) -> str:
@@ -287,6 +278,21 @@ class Unit:
         """One line for logs and failure reports."""
         cnn = f" CNN {self.config.cnn_seed}" if self.by_cnn else ""
         return f"{self.group} {self.model_name} task {self.config.task}{cnn} seeds {list(self.seeds)}"
+
+
+def run_group(config: TrainConfig | C2CConfig) -> str:
+    """How sweeps and summaries group runs.
+
+    ``"c2c"``, the encoding, ``"<encoding>@<device>[ x<scale>]"`` (noise-trained) or ``"<encoding>@<backend>"``
+    (trained with an estimator in the loop).
+    """
+    if isinstance(config, C2CConfig):
+        return "c2c"
+    if config.backend is not None:
+        return f"{config.encoding}@{config.backend}"
+    if config.noise is None:
+        return config.encoding
+    return f"{config.encoding}@{noise_key(config.noise, config.noise_scale)}"
 
 
 def read_result(path: str | os.PathLike[str]) -> RunResult[TrainConfig] | RunResult[C2CConfig]:
