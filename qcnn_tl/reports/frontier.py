@@ -77,9 +77,13 @@ def frontier_rows(sweep_dir: str | os.PathLike[str], transpile_csv: str | os.Pat
     return sorted(rows, key=lambda r: (models.index(r.model), r.task, order.index(r.encoding)))
 
 
+def _percent(values: tuple[float, ...]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for one value), in %."""
+    return 100 * statistics.fmean(values), 100 * statistics.stdev(values) if len(values) > 1 else 0.0
+
+
 def _stat(values: tuple[float, ...]) -> str:
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{100 * statistics.fmean(values):.2f} ± {100 * std:.2f}"
+    return "{:.2f} ± {:.2f}".format(*_percent(values))
 
 
 def frontier_markdown(rows: list[FrontierRow]) -> str:
@@ -127,15 +131,13 @@ def frontier_plot(rows: list[FrontierRow], path: str | os.PathLike[str]) -> Path
                     if (r.task, r.model) == (task, model) and device in r.two_qubit_gates and condition in r.accuracies
                 ]
                 xs = [r.two_qubit_gates[device] for r in picked]
-                ys = [100 * statistics.fmean(r.accuracies[condition]) for r in picked]
-                es = [
-                    100 * statistics.stdev(r.accuracies[condition]) for r in picked if len(r.accuracies[condition]) > 1
-                ]
+                stats = [_percent(r.accuracies[condition]) for r in picked]
+                ys, es = [mean for mean, _ in stats], [std for _, std in stats]
                 how = "noiseless" if condition == "ideal" else "under the device's noise"
                 ax.errorbar(
                     xs,
                     ys,
-                    yerr=es or None,
+                    yerr=es,
                     fmt="o",
                     mfc=face,
                     color=colour,

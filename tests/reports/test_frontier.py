@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from qcnn_tl._io import write_json
-from qcnn_tl.reports.frontier import frontier_markdown, frontier_rows, main
+from qcnn_tl.reports.frontier import frontier_markdown, frontier_plot, frontier_rows, main
 from qcnn_tl.sweep.grid import SweepGrid
 from tests.results import result_json
 
@@ -89,3 +89,13 @@ def test_several_models_and_tasks_get_a_table_each_with_their_own_gate_counts(sw
     text = frontier_markdown(rows)
     assert text.count("| encoding |") == 4 and "### U_5 / generalized, MNIST 8 vs 9" in text
     assert main([str(folder), str(table), "--out", str(tmp_path / "out")]) == 0
+
+
+def test_cells_with_different_repetition_counts_plot(sweep, tmp_path):
+    """A sweep still running: one encoding with a single repetition so far (no error bar), one with two."""
+    folder, table = sweep
+    (folder / "sweep.json").unlink()
+    next((folder / "runs" / "angle").rglob("seed1.json")).unlink()
+    rows = frontier_rows(folder, table)
+    assert sorted(len(r.accuracies["ideal"]) for r in rows) == [1, 2]
+    assert frontier_plot(rows, tmp_path / "partial.png").stat().st_size > 10_000
