@@ -28,7 +28,13 @@ _EXPORTS = {
     "export_templates": "qcnn_tl.circuits.export",
     "load_images": "qcnn_tl.data.datasets",
     "parse_task": "qcnn_tl.data.tasks",
-    "cached_features": "qcnn_tl.cnn.features",
+    "load_source": "qcnn_tl.data.sources",
+    "source_features": "qcnn_tl.cnn.features",
+    "BackboneSpec": "qcnn_tl.cnn.backbone",
+    "load_backbone": "qcnn_tl.cnn.backbone",
+    "FeatureMap": "qcnn_tl.cnn.reduction",
+    "fit_feature_map": "qcnn_tl.cnn.reduction",
+    "TaskData": "qcnn_tl.cnn.task_data",
     "FeatureCNN": "qcnn_tl.cnn.model",
     "PretrainConfig": "qcnn_tl.cnn.pretrain",
     "pretrain": "qcnn_tl.cnn.pretrain",
@@ -91,12 +97,15 @@ if TYPE_CHECKING:  # the names as type checkers and IDEs see them; at run time t
         qcnn_layout,
     )
     from qcnn_tl.circuits.export import export_templates
+    from qcnn_tl.cnn.backbone import BackboneSpec, load_backbone
     from qcnn_tl.cnn.checkpoint import load_checkpoint
-    from qcnn_tl.cnn.features import cached_features
+    from qcnn_tl.cnn.features import source_features
     from qcnn_tl.cnn.model import FeatureCNN
     from qcnn_tl.cnn.pretrain import PretrainConfig, ensure_pretrained, pretrain
-    from qcnn_tl.cnn.task_data import task_data
+    from qcnn_tl.cnn.reduction import FeatureMap, fit_feature_map
+    from qcnn_tl.cnn.task_data import TaskData, task_data
     from qcnn_tl.data.datasets import load_images
+    from qcnn_tl.data.sources import load_source
     from qcnn_tl.data.tasks import parse_task
     from qcnn_tl.errors import QcnnTlError
     from qcnn_tl.evaluation import compare_engines, evaluate_model
@@ -126,12 +135,14 @@ __all__ = [
     "PAPER_MODELS",
     "POOLINGS",
     "AerQCNN",
+    "BackboneSpec",
     "BatchedParamShiftGradient",
     "C2CConfig",
     "EstimatorQCNN",
     "ExactEngine",
     "ExactQCNN",
     "FeatureCNN",
+    "FeatureMap",
     "HybridQCNN",
     "NoisyEngine",
     "NoisyQCNN",
@@ -142,11 +153,11 @@ __all__ = [
     "RunResult",
     "StepJournal",
     "SweepGrid",
+    "TaskData",
     "TrainConfig",
     "accuracy",
     "amplitude_angles",
     "build_qcnn",
-    "cached_features",
     "compare_engines",
     "device_noise",
     "draw_template",
@@ -157,10 +168,13 @@ __all__ = [
     "exact_expectations",
     "execution_target",
     "export_templates",
+    "fit_feature_map",
     "grid_from_dict",
+    "load_backbone",
     "load_checkpoint",
     "load_images",
     "load_profile",
+    "load_source",
     "loss_curve",
     "parse_task",
     "plot_report",
@@ -170,6 +184,7 @@ __all__ = [
     "read_result",
     "run_sweep",
     "run_training",
+    "source_features",
     "summarize",
     "task_data",
     "train_head",

@@ -61,15 +61,46 @@ class ModelInfo:
 
 @dataclass(frozen=True)
 class CnnInfo:
-    """The frozen CNN whose features the model read.
+    """The frozen backbone whose features the model read.
 
     Attributes:
-        content_hash: Hash of the CNN checkpoint's weights.
-        fashion_mnist_test_accuracy: Its 10-class test accuracy.
+        content_hash: Hash of the backbone's weights (with its input preparation, for a user's backbone).
+        source_test_accuracy: The project CNN's test accuracy on its source dataset (Fashion-MNIST's 10
+            classes for the shipped CNNs); ``None`` for a user's backbone.
     """
 
     content_hash: str
-    fashion_mnist_test_accuracy: float
+    source_test_accuracy: float | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CnnInfo:
+        """Reads ``asdict`` output, and results written before other backbones (``fashion_mnist_test_accuracy``)."""
+        values = dict(data)
+        if "fashion_mnist_test_accuracy" in values:
+            values["source_test_accuracy"] = values.pop("fashion_mnist_test_accuracy")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where the model's features came from: the data, the task, the backbone and the fitted feature map.
+
+    Attributes:
+        dataset: The source (``"mnist"``, ``"imagefolder:photos"``; :mod:`qcnn_tl.data.sources`).
+        task: The task in class names (``"Sandal (1) vs Ankle boot (0)"``).
+        split: How train and test were separated (``"given"``, or a held-out fraction and seed).
+        backbone: The backbone's name (``"cnn:fashion_mnist"``).
+        transform: How the samples were prepared for the backbone.
+        feature_map: The map fitted on the training split to the encoding's width, as
+            :meth:`qcnn_tl.cnn.reduction.FeatureMap.to_json` writes it; ``None``: the features as they are.
+    """
+
+    dataset: str = "mnist"
+    task: str = ""
+    split: str = "given"
+    backbone: str = "cnn:fashion_mnist"
+    transform: str = ""
+    feature_map: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -98,14 +129,15 @@ class RunResult(Generic[C]):
     Attributes:
         config: The run's settings (its own seed included).
         model: The trained model.
-        test_accuracy: Accuracy on the task's whole MNIST test split (noiseless, or under the training noise).
+        test_accuracy: Accuracy on the task's whole test split (noiseless, or under the training noise).
         train_accuracy: Accuracy on the training samples (None where skipped: sweeps skip it).
         num_train: Training samples available (QCNN) or used (C2C).
         num_test: Test samples.
         steps: Optimiser steps taken.
         loss_history: Loss per step.
         wall_time_s: Training wall time (a replica's share when trained together).
-        cnn: The frozen CNN.
+        cnn: The frozen backbone.
+        source: Where the features came from (results written before other data: MNIST on the shipped CNN).
         versions: Library versions of the run.
         weights: Trained QCNN weights in the template's order (None for a C2C head).
         replicas: Repetitions trained together with this one (QCNN).
@@ -133,12 +165,13 @@ class RunResult(Generic[C]):
     evaluate_s: float | None = None
     noisy_test_accuracy: dict[str, float] = field(default_factory=dict)
     engines: EngineComparison | None = None
+    source: SourceInfo = field(default_factory=SourceInfo)
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for JSON (``config`` as its ``to_dict``; empty and unset optional fields left out)."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["config"] = self.config.to_dict()
-        out["model"], out["cnn"] = asdict(self.model), asdict(self.cnn)
+        out["model"], out["cnn"], out["source"] = asdict(self.model), asdict(self.cnn), asdict(self.source)
         out["engines"] = asdict(self.engines) if self.engines is not None else None
         optional = ("weights", "replicas", "prepare_s", "evaluate_s", "noisy_test_accuracy", "engines")
         return {k: v for k, v in out.items() if not (k in optional and v in (None, {}))}
@@ -170,7 +203,11 @@ class RunResult(Generic[C]):
             values = dict(data)
             values["config"] = config_type(**values["config"])
             values["model"] = ModelInfo(**values["model"])
-            values["cnn"] = CnnInfo(**values["cnn"])
+            values["cnn"] = CnnInfo.from_json(values["cnn"])
+            if "source" in values:
+                if not isinstance(values["source"], Mapping):
+                    raise TypeError(f"source must be a JSON object; got {values['source']!r}")
+                values["source"] = SourceInfo(**values["source"])
             if values.get("engines") is not None:
                 values["engines"] = EngineComparison(**values["engines"])
             result = cls(**values)

@@ -6,7 +6,7 @@ Adam, batch 50, one epoch over 10,000 samples.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
@@ -15,9 +15,10 @@ from torch import nn
 from qcnn_tl._io import library_versions
 from qcnn_tl._validate import check_settings
 from qcnn_tl.c2c.heads import HEADS, NUM_FEATURES, build_head, num_weights
+from qcnn_tl.cnn.backbone import BackboneSpec
 from qcnn_tl.cnn.pretrain import classifier_accuracy
-from qcnn_tl.cnn.task_data import TaskData
-from qcnn_tl.data.tasks import parse_task
+from qcnn_tl.cnn.reduction import FeatureReduction
+from qcnn_tl.cnn.task_data import TaskData, check_source
 from qcnn_tl.results import CnnInfo, ModelInfo, RunResult
 
 
@@ -27,7 +28,7 @@ class C2CConfig:
 
     Attributes:
         head: ``"1d"`` (64 weights) or ``"2d"`` (76 weights).
-        task: ``"0,1"``-style pair, ``"odd-even"`` or ``"gt4"``.
+        task: Two groups of the dataset's classes (:mod:`qcnn_tl.data.tasks`), as for a QCNN.
         seed: Seeds the initial weights and the shuffling.
         epochs: Passes over the training samples (reference: 1).
         num_train: The first this many samples of the task's training split are used (reference: 10,000,
@@ -36,6 +37,10 @@ class C2CConfig:
         lr: Adam step size (Keras default 0.001; ε = 1e-7 as in Keras).
         cnn_epochs: Epochs of the pre-trained CNN (F = 256) whose features the head reads.
         cnn_seed: Seed of that CNN.
+        dataset: The source of the samples, as for a QCNN (:mod:`qcnn_tl.data.sources`).
+        backbone: The frozen backbone, as for a QCNN; its features reach the head's 256 inputs through
+            ``feature_reduction`` when the widths differ.
+        feature_reduction: ``"pca"`` or ``"none"`` (:mod:`qcnn_tl.cnn.reduction`).
     """
 
     head: str = "1d"
@@ -47,16 +52,24 @@ class C2CConfig:
     lr: float = 1e-3
     cnn_epochs: int = 5
     cnn_seed: int = 0
+    dataset: str = "mnist"
+    backbone: BackboneSpec = field(default_factory=BackboneSpec)
+    feature_reduction: FeatureReduction = "pca"
 
     def __post_init__(self) -> None:
         HEADS[self.head]
-        parse_task(self.task)
+        check_source(self)
         check_settings(self, positive_ints=("epochs", "num_train", "batch_size", "cnn_epochs"), positive=("lr",))
 
     @property
     def num_features(self) -> int:
         """Feature width of the CNN the head reads."""
         return NUM_FEATURES
+
+    @property
+    def encoding(self) -> str:
+        """The heads read features as the amplitude encoding does: the 256 of the F = 256 CNN, unscaled."""
+        return "amplitude"
 
     @property
     def model_name(self) -> str:
@@ -110,5 +123,6 @@ def train_head(config: C2CConfig, data: TaskData) -> RunResult[C2CConfig]:
         loss_history=history,
         wall_time_s=wall,
         cnn=CnnInfo(data.cnn_hash, data.cnn_test_accuracy),
+        source=data.source,
         versions=library_versions(),
     )

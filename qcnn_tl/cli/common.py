@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from qcnn_tl._validate import SEED_LIMIT
-from qcnn_tl.cnn.task_data import TaskData, task_data
+from qcnn_tl.cnn.task_data import TaskData, task_data, trained_feature_map
 from qcnn_tl.results import RunResult
 from qcnn_tl.training.config import TrainConfig
 
@@ -26,10 +26,23 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def data_for(config: TrainConfig, args: argparse.Namespace) -> TaskData:
-    """The task's cached features, located by the data arguments."""
+def data_for(config: TrainConfig, args: argparse.Namespace, trained: RunResult[TrainConfig] | None = None) -> TaskData:
+    """The task's cached features, located by the data arguments.
+
+    Args:
+        config: The run's settings.
+        args: The parsed data arguments.
+        trained: A trained model whose features these are (evaluation, fine-tuning): its stored feature map is
+            applied as it is, never fitted again.
+    """
     return task_data(
-        config, data_dir=args.data_dir, download=args.download, cache_dir=args.cache_dir, progress=not args.quiet
+        config,
+        data_dir=args.data_dir,
+        download=args.download,
+        cache_dir=args.cache_dir,
+        progress=not args.quiet,
+        feature_map=None if trained is None else trained_feature_map(trained),
+        fit=trained is None,
     )
 
 

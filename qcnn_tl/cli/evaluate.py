@@ -84,7 +84,7 @@ def command(args: argparse.Namespace) -> int:
         raise ValueError(f"--rows-per-job must be a positive integer; got {args.rows_per_job}")
     model = load_model(args.model)
     profile = profile_from(args)
-    data = data_for(model.config, args)
+    data = data_for(model.config, args, trained=model)
     available = len(data.test_labels)
     samples = available if args.samples is None else check_samples(args.samples, available)
     features = data.test_features[:samples].numpy()

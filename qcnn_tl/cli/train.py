@@ -90,8 +90,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=command)
 
 
-def _initial_weights(path: str, config: TrainConfig) -> torch.Tensor:
-    """The weights of a ``result.json`` of the same model as ``config``.
+def _initial_model(path: str, config: TrainConfig) -> RunResult[TrainConfig]:
+    """A ``result.json`` of the same model as ``config``, with its weights.
 
     Raises:
         QcnnTlError: If the file is not a result of this ansatz, pooling and encoding.
@@ -105,7 +105,7 @@ def _initial_weights(path: str, config: TrainConfig) -> torch.Tensor:
     if mismatch or result.weights is None:
         got = ", ".join(mismatch) or "no weights"
         raise QcnnTlError(f"--init-from {path} must be a result of the same model with its weights; got {got}")
-    return torch.tensor(result.weights, dtype=torch.float64)
+    return result
 
 
 def command(args: argparse.Namespace) -> int:
@@ -113,8 +113,9 @@ def command(args: argparse.Namespace) -> int:
     set_threads(args)
     config = config_from(args)
     out = check_writable(args.out, "--out", folder=True)
-    initial = _initial_weights(args.init_from, config) if args.init_from else None
-    data = data_for(config, args)
+    start = _initial_model(args.init_from, config) if args.init_from else None
+    initial = None if start is None else torch.tensor(start.weights, dtype=torch.float64)
+    data = data_for(config, args, trained=start)
     result = run_training(
         config,
         out,

@@ -49,6 +49,7 @@ def save_checkpoint(path: str | os.PathLike[str], model: FeatureCNN, **metadata:
         "format": FORMAT,
         "architecture": ARCHITECTURE,
         "num_features": model.num_features,
+        "num_classes": model.num_classes,
         **metadata,
         "versions": library_versions(),
         "content_hash": content_hash,
@@ -79,7 +80,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> CNNCheckpoint:
             f"CNN checkpoint {file} has format {meta.get('format')!r} / architecture "
             f"{meta.get('architecture')!r}; expected {FORMAT!r} / {ARCHITECTURE!r}"
         )
-    model = FeatureCNN(int(meta["num_features"]))
+    model = FeatureCNN(int(meta["num_features"]), int(meta.get("num_classes", 10)))
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:

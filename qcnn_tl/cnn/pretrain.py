@@ -1,8 +1,9 @@
-"""Pre-training the CNN on Fashion-MNIST (docs/method.md, *CNN*): Adam, batch 32, best training-accuracy epoch."""
+"""Pre-training the CNN on a source dataset, Fashion-MNIST by default (docs/method.md, *CNN*): Adam, batch 32."""
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,10 +13,13 @@ from torch import nn
 
 from qcnn_tl._progress import progress_bar
 from qcnn_tl._validate import check_settings, is_positive_int
+from qcnn_tl.cnn.backbone import CNN_INPUT, prepare_images
 from qcnn_tl.cnn.checkpoint import CNNCheckpoint, load_checkpoint, save_checkpoint
 from qcnn_tl.cnn.model import FeatureCNN
 from qcnn_tl.cnn.shipped import install_shipped, shipped_entry
-from qcnn_tl.data.datasets import default_cache_dir, load_images
+from qcnn_tl.data.datasets import default_cache_dir
+from qcnn_tl.data.sources import load_source, parse_source
+from qcnn_tl.errors import QcnnTlError
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class PretrainConfig:
         seed: Torch seed for initialisation and shuffling.
         train_subset: Use only the first N training images (``None``: all 60,000).
         test_subset: Evaluate on the first N test images (``None``: all 10,000).
+        dataset: The source dataset (a ``--dataset`` name, :mod:`qcnn_tl.data.sources`); its images are
+            brought to 1×28×28.
     """
 
     num_features: int = 256
@@ -40,8 +46,10 @@ class PretrainConfig:
     seed: int = 0
     train_subset: int | None = None
     test_subset: int | None = None
+    dataset: str = "fashion_mnist"
 
     def __post_init__(self) -> None:
+        parse_source(self.dataset)
         check_settings(self, positive_ints=("num_features", "epochs", "batch_size"), positive=("lr",))
         for name in ("train_subset", "test_subset"):
             value = getattr(self, name)
@@ -51,7 +59,16 @@ class PretrainConfig:
     def cache_name(self) -> str:
         """File name of this configuration's cached checkpoint."""
         subset = "" if self.train_subset is None else f"_n{self.train_subset}"
-        return f"fashion_cnn_F{self.num_features}_e{self.epochs}_s{self.seed}{subset}.pt"
+        prefix = "fashion" if self.dataset == "fashion_mnist" else _file_safe(self.dataset)
+        return f"{prefix}_cnn_F{self.num_features}_e{self.epochs}_s{self.seed}{subset}.pt"
+
+
+def _file_safe(name: str) -> str:
+    """``name`` as a file-name part: ``imagefolder:/a/b`` → ``imagefolder-<hash>``."""
+    kind, _, argument = name.partition(":")
+    if kind in ("imagefolder", "arrays"):
+        return f"{kind}-{hashlib.sha256(str(Path(argument).resolve()).encode()).hexdigest()[:12]}"
+    return name.replace(":", "-")
 
 
 @torch.no_grad()
@@ -73,12 +90,12 @@ def pretrain(
     out: str | os.PathLike[str] | None = None,
     progress: bool = True,
 ) -> CNNCheckpoint:
-    """Trains the CNN on Fashion-MNIST and saves the best-training-accuracy epoch.
+    """Trains the CNN on ``config.dataset`` and saves the best-training-accuracy epoch.
 
     Args:
         config: Training settings.
         data_dir: Data root (see :func:`~qcnn_tl.data.datasets.resolve_data_dir`).
-        download: Allow torchvision to download Fashion-MNIST.
+        download: Allow torchvision to download the source dataset.
         out: Checkpoint path (default: the user cache, named by :meth:`PretrainConfig.cache_name`).
         progress: Show a progress bar per epoch.
 
@@ -86,11 +103,13 @@ def pretrain(
         The saved checkpoint, its model in eval mode.
     """
     torch.manual_seed(config.seed)
-    train_x, train_y = load_images("fashion_mnist", "train", data_dir=data_dir, download=download)
-    test_x, test_y = load_images("fashion_mnist", "test", data_dir=data_dir, download=download)
-    train_x, train_y = train_x[: config.train_subset], train_y[: config.train_subset]
-    test_x, test_y = test_x[: config.test_subset], test_y[: config.test_subset]
-    model = FeatureCNN(config.num_features)
+    source = load_source(config.dataset, data_dir=data_dir, download=download)
+    if source.kind != "images":
+        raise QcnnTlError(f"the CNN is pre-trained on images; dataset {config.dataset!r} holds features")
+    train_x = prepare_images(source.train_x[: config.train_subset], CNN_INPUT)
+    test_x = prepare_images(source.test_x[: config.test_subset], CNN_INPUT)
+    train_y, test_y = source.train_y[: config.train_subset], source.test_y[: config.test_subset]
+    model = FeatureCNN(config.num_features, len(source.classes))
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     loss_fn = nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(config.seed)
@@ -128,6 +147,7 @@ def pretrain(
         path,
         model,
         seed=config.seed,
+        dataset=config.dataset,
         epochs=config.epochs,
         batch_size=config.batch_size,
         lr=config.lr,
@@ -158,6 +178,10 @@ def ensure_pretrained(
         return load_checkpoint(path)
     settings: dict[str, object] = {"num_features": config.num_features, "epochs": config.epochs, "seed": config.seed}
     settings |= {"batch_size": config.batch_size, "lr": config.lr, "train_samples": config.train_subset or 60_000}
-    if config.test_subset is None and shipped_entry(config.cache_name(), settings) is not None:
+    if (
+        config.dataset == "fashion_mnist"
+        and config.test_subset is None
+        and shipped_entry(config.cache_name(), settings) is not None
+    ):
         return load_checkpoint(install_shipped(config.cache_name(), path))
     return pretrain(config, data_dir=data_dir, download=download, out=path, progress=progress)

@@ -1,25 +1,37 @@
-r"""Binary MNIST tasks: digit pairs, odd-even and greater-than-4 (docs/method.md, *Tasks*).
+r"""Binary tasks by class: pairs, one-vs-rest, groups, and the digit tasks (docs/method.md, *Tasks*).
 
-Label convention of the reference code: ``y = 1`` for the *first* class of a pair (``"0,1"``: digit 0
-→ 1, digit 1 → 0); ``"odd-even"``: odd → 1; ``"gt4"``: digit > 4 → 1. The QCNN's :math:`P(|1\rangle)` on
-the readout qubit is the probability of label 1.
+A task names two groups of a dataset's classes, ``"A,B"``; the first group is label 1, the reference code's
+convention (``"0,1"``: digit 0 → 1, digit 1 → 0). The QCNN's :math:`P(|1\rangle)` on the readout qubit is the
+probability of label 1. A class is its index or its name (case-insensitive, spaces and underscores alike:
+``"ankle_boot"`` is Fashion-MNIST's ``"Ankle boot"``):
+
+* ``"A,B"``: class A against class B (``"0,1"``, ``"sandal,ankle boot"``);
+* ``"A,rest"``: one against every other class;
+* ``"A+B,C+D"``: groups of classes;
+* ``"odd-even"`` (odd → 1) and ``"gt4"`` (digit > 4 → 1): on datasets of the ten digits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
+__all__ = ["DIGITS", "BinaryTask", "parse_task"]
+
+DIGITS: tuple[str, ...] = tuple(str(d) for d in range(10))
+"""The classes of a digit dataset as tasks name them (MNIST's own names are ``"0 - zero"``, …)."""
+
 
 @dataclass(frozen=True)
 class BinaryTask:
-    """A binary classification task on digits.
+    """A binary classification task on a dataset's classes.
 
     Attributes:
-        name: ``"0,1"``-style pair, ``"odd-even"`` or ``"gt4"``.
-        positive: Digits labelled 1.
-        negative: Digits labelled 0.
+        name: The task as written (``"0,1"``, ``"sandal,rest"``).
+        positive: Class indices labelled 1.
+        negative: Class indices labelled 0.
     """
 
     name: str
@@ -39,35 +51,83 @@ class BinaryTask:
             raise ValueError(f"task {self.name!r} selects no samples")
         return index, pos[index].to(torch.int64)
 
+    def describe(self, classes: Sequence[str]) -> str:
+        """The task in class names: ``"Sandal (1) vs Ankle boot (0)"``."""
 
-_DIGITS = "0123456789"
+        def group(indices: tuple[int, ...]) -> str:
+            return " + ".join(classes[i] for i in indices)
+
+        return f"{group(self.positive)} (1) vs {group(self.negative)} (0)"
 
 
-def parse_task(name: str) -> BinaryTask:
-    """Parses a task name.
+def _normal(text: str) -> str:
+    return " ".join(text.replace("_", " ").split()).casefold()
+
+
+def _is_digit_dataset(classes: Sequence[str]) -> bool:
+    return len(classes) == 10 and all(c.split(" ")[0] == str(i) for i, c in enumerate(classes))
+
+
+def parse_task(name: str, classes: Sequence[str] | None = None) -> BinaryTask:
+    """Parses a task against a dataset's classes.
 
     Args:
-        name: ``"a,b"`` for two distinct ASCII digits 0–9, ``"odd-even"`` or ``"gt4"``.
+        name: ``"A,B"``, ``"A,rest"`` or ``"A+B,C+D"`` by class index or name, or ``"odd-even"`` / ``"gt4"``
+            on a digit dataset.
+        classes: The dataset's class names by index; ``None``: the ten digits (MNIST).
 
     Returns:
-        The task.
+        The task, its groups as class indices.
 
     Raises:
-        ValueError: On anything else, listing the valid forms.
+        ValueError: On a malformed task, a class the dataset does not have (listing its classes), a class
+            named twice, or more than two groups.
 
     >>> parse_task("2,3")
     BinaryTask(name='2,3', positive=(2,), negative=(3,))
+    >>> parse_task("sandal, ankle_boot", ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+    ...                                    "Shirt", "Sneaker", "Bag", "Ankle boot"])
+    BinaryTask(name='sandal,ankle_boot', positive=(5,), negative=(9,))
     """
-    if name == "odd-even":
-        return BinaryTask(name, (1, 3, 5, 7, 9), (0, 2, 4, 6, 8))
-    if name == "gt4":
-        return BinaryTask(name, (5, 6, 7, 8, 9), (0, 1, 2, 3, 4))
-    parts = [p.strip() for p in name.split(",")] if isinstance(name, str) else []
-    if len(parts) == 2 and all(len(p) == 1 and p in _DIGITS for p in parts):
-        first, second = (int(p) for p in parts)
-        if first != second:
-            return BinaryTask(f"{first},{second}", (first,), (second,))
-    raise ValueError(
-        f"unknown task {name!r}; expected two distinct digits 'a,b' written with ASCII 0-9 (e.g. '0,1'), "
-        "'odd-even' or 'gt4'"
-    )
+    classes = DIGITS if classes is None else tuple(classes)
+    if not isinstance(name, str):
+        raise ValueError(f"task must be a string such as '0,1'; got {name!r}")
+    digits = _is_digit_dataset(classes)
+    if name in ("odd-even", "gt4"):
+        if not digits:
+            raise ValueError(f"task {name!r} needs a dataset of the ten digits; this one has classes {list(classes)}")
+        odd, high = (1, 3, 5, 7, 9), (5, 6, 7, 8, 9)
+        positive: tuple[int, ...] = odd if name == "odd-even" else high
+        return BinaryTask(name, positive, tuple(d for d in range(10) if d not in positive))
+    groups = [part.strip() for part in name.split(",")]
+    form = "'A,B', 'A,rest' or 'A+B,C+D' by class index or name" + (", 'odd-even' or 'gt4'" if digits else "")
+    if len(groups) > 2:
+        raise ValueError(
+            f"task {name!r} has {len(groups)} groups; binary tasks have two ({form}); more classes need a k-class "
+            "readout, which this version does not have"
+        )
+    if len(groups) != 2 or not all(groups) or groups[0].casefold() == "rest":
+        raise ValueError(f"unknown task {name!r}; expected {form}")
+    lookup = {_normal(c): i for i, c in enumerate(classes)}
+    if digits:
+        lookup |= {_normal(c.split(" - ")[-1]): i for i, c in enumerate(classes)}
+
+    def resolve(token: str) -> int:
+        token = token.strip()
+        if token.isascii() and token.isdigit() and not (len(token) > 1 and token.startswith("0")):
+            if int(token) < len(classes):
+                return int(token)
+        elif _normal(token) in lookup:
+            return lookup[_normal(token)]
+        raise ValueError(f"task {name!r}: no class {token!r}; the dataset's classes are: {', '.join(classes)}")
+
+    positive = tuple(resolve(t) for t in groups[0].split("+"))
+    if groups[1].casefold() == "rest":
+        negative = tuple(i for i in range(len(classes)) if i not in positive)
+    else:
+        negative = tuple(resolve(t) for t in groups[1].split("+"))
+    chosen = positive + negative
+    if len(set(chosen)) != len(chosen) or not negative:
+        raise ValueError(f"task {name!r} names a class twice (or leaves no class for label 0); expected {form}")
+    canonical = ",".join("+".join(token.strip() for token in group.split("+")) for group in groups)
+    return BinaryTask(canonical, positive, negative)

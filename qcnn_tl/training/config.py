@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from qcnn_tl._validate import check_settings
 from qcnn_tl.circuits import ANSATZES, ENCODINGS, POOLINGS
-from qcnn_tl.data.tasks import parse_task
+from qcnn_tl.cnn.backbone import BackboneSpec
+from qcnn_tl.cnn.reduction import FeatureReduction
+from qcnn_tl.cnn.task_data import check_source
 
 Engine = Literal["exact", "noisy", "estimator"]
 Gradient = Literal["param-shift", "spsa"]
@@ -28,7 +30,14 @@ class TrainConfig:
         pooling: ``"zx"``, ``"generalized"`` or ``"none"``.
         encoding: A name from :data:`~qcnn_tl.circuits.ENCODINGS`; the CNN's width ``F`` is the encoding's
             (256 amplitude, 8 angle, 12 to 32 for the others).
-        task: ``"0,1"``-style pair, ``"odd-even"`` or ``"gt4"``.
+        task: Two groups of the dataset's classes, ``"A,B"``, ``"A,rest"`` or ``"A+B,C+D"`` by index or name
+            (the first is label 1), or ``"odd-even"`` / ``"gt4"`` on digits (:mod:`qcnn_tl.data.tasks`).
+        dataset: The source of the samples (:mod:`qcnn_tl.data.sources`): a torchvision dataset
+            (``"mnist"``, ``"fashion_mnist"``, ``"cifar10"``, …), ``"imagefolder:DIR"`` or ``"arrays:FILE.npz"``.
+        backbone: The frozen backbone (:class:`~qcnn_tl.cnn.backbone.BackboneSpec`, or its name): the shipped
+            Fashion-MNIST CNN by default.
+        feature_reduction: How the backbone's features reach the encoding's width when they differ: ``"pca"``, fitted
+            on the training split, or ``"none"`` (:mod:`qcnn_tl.cnn.reduction`).
         noise: A fake device (``"fake_brisbane"``): train through the noisy engine, exactly under that device's
             Aer noise model (the template transpiled for it). ``None``: noiseless.
         noise_scale: Multiplies the device's error rates (divides :math:`T_1, T_2`); needs ``noise``.
@@ -56,6 +65,9 @@ class TrainConfig:
     pooling: str = "zx"
     encoding: str = "amplitude"
     task: str = "0,1"
+    dataset: str = "mnist"
+    backbone: BackboneSpec = field(default_factory=BackboneSpec)
+    feature_reduction: FeatureReduction = "pca"
     steps: int = 200
     batch_size: int = 50
     lr: float = 0.01
@@ -79,7 +91,7 @@ class TrainConfig:
         ANSATZES[self.ansatz]
         POOLINGS[self.pooling]
         ENCODINGS[self.encoding]
-        parse_task(self.task)
+        check_source(self)
         choices = {
             "gradient": ("param-shift", "spsa"),
             "loss": ("cross_entropy", "mse"),

@@ -215,6 +215,7 @@ def train_repetitions(
             loss_history=state.loss_history[r],
             wall_time_s=state.wall_time_s / len(seeds),
             cnn=CnnInfo(data.cnn_hash, data.cnn_test_accuracy),
+            source=data.source,
             versions=versions,
             weights=weights[r].tolist(),
             replicas=len(seeds),

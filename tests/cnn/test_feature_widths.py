@@ -10,7 +10,7 @@ import torch
 from qcnn_tl.circuits import ENCODINGS
 from qcnn_tl.cli.main import main
 from qcnn_tl.cnn.checkpoint import load_checkpoint, save_checkpoint
-from qcnn_tl.cnn.features import extract_features
+from qcnn_tl.cnn.backbone import cnn_backbone
 from qcnn_tl.cnn.model import FeatureCNN
 from qcnn_tl.cnn.pretrain import PretrainConfig, ensure_pretrained, pretrain
 from qcnn_tl.cnn.task_data import TaskData
@@ -69,7 +69,7 @@ def small_task_data(checkpoint, data_dir, *, train: int, test: int) -> TaskData:
     for split, count in (("train", train), ("test", test)):
         images, digits = load_images("mnist", split, data_dir=data_dir)
         index, labels = parse_task("0,1").select(digits)
-        features = extract_features(checkpoint, images[index[:count]]).to(torch.float64)
+        features = cnn_backbone(checkpoint).extract(images[index[:count]]).to(torch.float64)
         parts += [features, labels[:count]]
     return TaskData(*parts, checkpoint.content_hash, float(checkpoint.metadata["test_accuracy"]))
 

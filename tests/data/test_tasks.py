@@ -31,10 +31,59 @@ def test_odd_even_and_gt4():
     assert parse_task("gt4").select(digits)[1].tolist() == [0] * 5 + [1] * 5
 
 
-@pytest.mark.parametrize("bad", ["0", "0,0", "0,1,2", "a,b", "10,1", "odd", "²,3", "٣,1", "1,", ",1", "01,2", 5])
-def test_bad_task_names(bad):
-    with pytest.raises(ValueError, match=r"expected two distinct digits 'a,b' written with ASCII 0-9"):
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("0", "expected 'A,B', 'A,rest' or 'A\\+B,C\\+D'"),
+        ("1,", "expected 'A,B'"),
+        (",1", "expected 'A,B'"),
+        ("rest,1", "expected 'A,B'"),
+        ("0,0", "names a class twice"),
+        ("0+1,1", "names a class twice"),
+        ("0,1,2", "has 3 groups; binary tasks have two"),
+        ("a,b", "no class 'a'; the dataset's classes are: 0, 1, 2"),
+        ("10,1", "no class '10'"),
+        ("01,2", "no class '01'"),
+        ("²,3", "no class '²'"),
+        ("٣,1", "no class '٣'"),
+        ("odd", "expected 'A,B'"),
+        (5, "task must be a string"),
+    ],
+)
+def test_bad_task_names(bad, message):
+    with pytest.raises(ValueError, match=message):
         parse_task(bad)
+
+
+FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+
+class TestTasksByClass:
+    def test_names_match_case_insensitively_with_spaces_and_underscores_alike(self):
+        task = parse_task("SANDAL,ankle_boot", FASHION)
+        assert (task.positive, task.negative) == ((5,), (9,))
+        assert task.describe(FASHION) == "Sandal (1) vs Ankle boot (0)"
+
+    def test_indices_one_vs_rest_and_groups(self):
+        assert parse_task("5,9", FASHION).positive == (5,)
+        rest = parse_task("bag,rest", FASHION)
+        assert rest.positive == (8,) and rest.negative == (0, 1, 2, 3, 4, 5, 6, 7, 9)
+        groups = parse_task("sandal+sneaker+ankle boot,shirt+t-shirt/top", FASHION)
+        assert groups.positive == (5, 7, 9) and groups.negative == (6, 0)
+        labels = torch.tensor([5, 6, 7, 8, 0])
+        index, y = groups.select(labels)
+        assert index.tolist() == [0, 1, 2, 4] and y.tolist() == [1, 0, 1, 0]
+
+    def test_an_unknown_class_lists_the_datasets_classes(self):
+        with pytest.raises(ValueError, match=r"no class 'boot'; the dataset's classes are: T-shirt/top, Trouser"):
+            parse_task("sandal,boot", FASHION)
+
+    def test_digit_tasks_only_on_digits(self):
+        with pytest.raises(ValueError, match="needs a dataset of the ten digits"):
+            parse_task("odd-even", FASHION)
+        mnist_classes = [f"{d} - {w}" for d, w in enumerate("zero one two three four five six seven eight nine".split())]
+        assert parse_task("odd-even", mnist_classes).positive == (1, 3, 5, 7, 9)
+        assert parse_task("zero,one", mnist_classes).name == "zero,one"
 
 
 def test_spaces_around_digits_are_allowed():
