@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from qcnn_tl._validate import SEED_LIMIT
+from qcnn_tl.cnn.backbone import BackboneSpec
 from qcnn_tl.cnn.task_data import TaskData, task_data, trained_feature_map
 from qcnn_tl.results import RunResult
 from qcnn_tl.training.config import TrainConfig
@@ -24,6 +25,59 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
         help="cache for CNN checkpoints and features (default: $QCNN_TL_CACHE or ~/.cache/qcnn_tl)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def add_backbone_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--backbone`` and its options (:class:`~qcnn_tl.cnn.backbone.BackboneSpec`), read by :func:`backbone_from`."""
+    parser.add_argument(
+        "--backbone",
+        default="cnn:fashion_mnist",
+        help="frozen feature extractor: cnn:fashion_mnist (the shipped CNNs, default), cnn:<dataset> (the project's "
+        "CNN pre-trained on another dataset), torchscript:FILE, module:PKG.MOD:FACTORY, or none (arrays of features)",
+    )
+    parser.add_argument("--backbone-weights", metavar="FILE", help="state_dict of a module: backbone")
+    parser.add_argument(
+        "--backbone-layer", metavar="NAME", help="sub-module of a module: backbone whose output is the feature vector"
+    )
+    parser.add_argument(
+        "--backbone-input",
+        type=_shape,
+        metavar="C,H,W",
+        help="image shape a torchscript/module backbone takes (default: the data's own)",
+    )
+    parser.add_argument("--backbone-mean", type=_numbers, metavar="M[,M,M]", help="per-channel mean to subtract")
+    parser.add_argument("--backbone-std", type=_numbers, metavar="S[,S,S]", help="per-channel std to divide by")
+
+
+def backbone_from(args: argparse.Namespace) -> BackboneSpec:
+    """The backbone named by :func:`add_backbone_arguments`' flags.
+
+    Raises:
+        ValueError: On a malformed backbone or options it does not take.
+    """
+    return BackboneSpec(
+        args.backbone,
+        weights=args.backbone_weights,
+        layer=args.backbone_layer,
+        input_shape=args.backbone_input,
+        mean=args.backbone_mean,
+        std=args.backbone_std,
+    )
+
+
+def _numbers(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be numbers separated by commas; got {text!r}") from None
+
+
+def _shape(text: str) -> tuple[int, int, int]:
+    parts = text.replace("x", ",").split(",")
+    if len(parts) != 3 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"must be three positive integers C,H,W (e.g. 3,224,224); got {text!r}")
+    channels, height, width = (int(p) for p in parts)
+    return channels, height, width
 
 
 def data_for(config: TrainConfig, args: argparse.Namespace, trained: RunResult[TrainConfig] | None = None) -> TaskData:

@@ -1,4 +1,4 @@
-"""``qcnn-tl pretrain``: train the Fashion-MNIST CNN and save its checkpoint."""
+"""``qcnn-tl pretrain``: train the project's CNN on a source dataset and save its checkpoint."""
 
 from __future__ import annotations
 
@@ -14,7 +14,14 @@ from qcnn_tl.data.datasets import default_cache_dir
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Registers the subcommand."""
-    p = subparsers.add_parser("pretrain", help="pre-train the Fashion-MNIST CNN (docs/method.md, *CNN*)")
+    p = subparsers.add_parser(
+        "pretrain", help="pre-train the project's CNN, on Fashion-MNIST or another dataset (docs/method.md, *CNN*)"
+    )
+    p.add_argument(
+        "--dataset",
+        default="fashion_mnist",
+        help="source dataset (any --dataset of train, e.g. mnist); train then uses it as --backbone cnn:<dataset>",
+    )
     p.add_argument(
         "--features",
         type=int,
@@ -37,6 +44,7 @@ def command(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         seed=args.seed,
         train_subset=args.train_subset,
+        dataset=args.dataset,
     )
     cache = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
     out = check_writable(args.out or cache / "cnn" / config.cache_name(), "--out" if args.out else "--cache-dir")
@@ -44,9 +52,9 @@ def command(args: argparse.Namespace) -> int:
     ckpt = pretrain(config, data_dir=args.data_dir, download=args.download, out=out, progress=not args.quiet)
     meta = ckpt.metadata
     print(
-        f"Fashion-MNIST test accuracy: {meta['test_accuracy']:.4f} "
+        f"{config.dataset} test accuracy: {meta['test_accuracy']:.4f} "
         f"(best training accuracy {meta['train_accuracy']:.4f})"
     )
     print(f"checkpoint: {ckpt.path}  hash: {ckpt.content_hash[:16]}")
-    print(json.dumps({k: meta[k] for k in ("num_features", "epochs", "seed", "test_accuracy")}))
+    print(json.dumps({k: meta[k] for k in ("dataset", "num_features", "epochs", "seed", "test_accuracy")}))
     return 0

@@ -1,4 +1,4 @@
-"""``qcnn-tl train``: train one QCNN on a binary MNIST task, noiseless, under a device's noise, or on a backend."""
+"""``qcnn-tl train``: train one QCNN on a binary task, noiseless, under a device's noise, or on a backend."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ import torch
 
 from qcnn_tl._io import check_writable
 from qcnn_tl.cli.common import (
+    add_backbone_arguments,
     add_data_arguments,
     add_threads_argument,
+    backbone_from,
     data_for,
     positive_int,
     seed_type,
@@ -27,8 +29,9 @@ from qcnn_tl.results import RunResult
 from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.experiment import run_training
 
-_HIDDEN = frozenset({"checkpoint_every"})
-"""Fields without a flag (the checkpoint cadence is an implementation detail of resuming)."""
+_HIDDEN = frozenset({"checkpoint_every", "backbone"})
+"""Fields without a flag of their own: the checkpoint cadence (an implementation detail of resuming) and the
+backbone (its flags come from :func:`~qcnn_tl.cli.common.add_backbone_arguments`)."""
 
 _TYPES = {"seed": seed_type, "seed_transpiler": seed_type, "steps": positive_int, "batch_size": positive_int}
 
@@ -65,13 +68,15 @@ def add_config_arguments(p: argparse.ArgumentParser) -> None:
 
 def config_from(args: argparse.Namespace) -> TrainConfig:
     """Builds the validated configuration from parsed flags."""
-    return TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name not in _HIDDEN})
+    values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name not in _HIDDEN}
+    return TrainConfig(**values, backbone=backbone_from(args))
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Registers the subcommand."""
     p = subparsers.add_parser("train", help="train one QCNN (results JSON + loss PNG)")
     add_config_arguments(p)
+    add_backbone_arguments(p)
     p.add_argument(
         "--evaluate-noise",
         nargs="+",

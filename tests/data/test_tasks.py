@@ -81,7 +81,9 @@ class TestTasksByClass:
     def test_digit_tasks_only_on_digits(self):
         with pytest.raises(ValueError, match="needs a dataset of the ten digits"):
             parse_task("odd-even", FASHION)
-        mnist_classes = [f"{d} - {w}" for d, w in enumerate("zero one two three four five six seven eight nine".split())]
+        mnist_classes = [
+            f"{d} - {w}" for d, w in enumerate("zero one two three four five six seven eight nine".split())
+        ]
         assert parse_task("odd-even", mnist_classes).positive == (1, 3, 5, 7, 9)
         assert parse_task("zero,one", mnist_classes).name == "zero,one"
 
