@@ -9,8 +9,8 @@ import torch
 
 from qcnn_tl.circuits import ENCODINGS
 from qcnn_tl.cli.main import main
-from qcnn_tl.cnn.checkpoint import load_checkpoint, save_checkpoint
 from qcnn_tl.cnn.backbone import cnn_backbone
+from qcnn_tl.cnn.checkpoint import load_checkpoint, save_checkpoint
 from qcnn_tl.cnn.model import FeatureCNN
 from qcnn_tl.cnn.pretrain import PretrainConfig, ensure_pretrained, pretrain
 from qcnn_tl.cnn.task_data import TaskData
