@@ -128,6 +128,8 @@ def parse_task(name: str, classes: Sequence[str] | None = None) -> BinaryTask:
         negative = tuple(resolve(t) for t in groups[1].split("+"))
     chosen = positive + negative
     if len(set(chosen)) != len(chosen) or not negative:
-        raise ValueError(f"task {name!r} names a class twice (or leaves no class for label 0); expected {form}")
+        raise ValueError(
+            f"unknown task {name!r}: it names a class twice (or leaves no class for label 0); expected {form}"
+        )
     canonical = ",".join("+".join(token.strip() for token in group.split("+")) for group in groups)
     return BinaryTask(canonical, positive, negative)

@@ -15,6 +15,8 @@ A sweep file::
     cnn_seeds = [0, 1, 2, 3, 4]   # repeat everything on CNNs pre-trained with these seeds (C2Q, C2C paired)
 
     [train]                       # TrainConfig fields (defaults: docs/method.md, *Training*), e.g. steps = 200
+    dataset = "fashion_mnist"     # the data, backbone and feature reduction of every run, C2C heads included
+    backbone = "cnn:mnist"        # (or a table: backbone = { name = "torchscript:net.pt", input_shape = [3, 32, 32] })
     [c2c]                         # C2CConfig fields (reference defaults), e.g. num_train = 10000
 
 The grid expands into *units*: all missing repetitions of one QCNN model on one task, encoding and training
@@ -44,13 +46,12 @@ from qcnn_tl._validate import SEED_LIMIT, check_seed, check_settings, is_positiv
 from qcnn_tl.backends.targets import fake_backends
 from qcnn_tl.c2c.training import C2CConfig
 from qcnn_tl.circuits import ANSATZES, ENCODINGS, PAPER_MODELS, POOLINGS
-from qcnn_tl.data.tasks import parse_task
 from qcnn_tl.results import RunResult
 from qcnn_tl.training.config import TrainConfig, noise_key
 
 _NONE_NOTE = ' (or "none": noiseless)'
 _TRAIN_FIXED = ("ansatz", "pooling", "encoding", "task", "noise", "noise_scale", "readout_error")
-_C2C_FIXED = ("head", "task")
+_C2C_FIXED = ("head", "task", "dataset", "backbone", "feature_reduction")  # the QCNN's data: [train]
 
 
 def parse_model(name: str) -> tuple[str, str]:
@@ -104,7 +105,7 @@ class SweepGrid:
         for encoding in self.encodings:
             ENCODINGS[encoding]
         for task in self.tasks:
-            parse_task(task)
+            replace(self.train, task=task)  # checks the task against the dataset's classes where known
         for head in self.c2c:
             C2CConfig(head=head)
         check_settings(self, positive_ints=("repetitions",))
@@ -219,7 +220,14 @@ class SweepGrid:
                             out.append(Unit("qcnn", config, seeds, data_dir, cache_dir, evaluation, by_cnn))
         for task in self.tasks:
             for head in self.c2c:
-                c2c = replace(c2c_train, head=head, task=task)
+                c2c = replace(
+                    c2c_train,
+                    head=head,
+                    task=task,
+                    dataset=train.dataset,
+                    backbone=train.backbone,
+                    feature_reduction=train.feature_reduction,
+                )
                 seeds = tuple(c2c.seed + k for k in range(self.repetitions))
                 out.append(Unit("c2c", c2c, seeds, data_dir, cache_dir, by_cnn=by_cnn))
         return out
