@@ -13,8 +13,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.errors import PycodeError
+from sphinx.pycode import ModuleAnalyzer
 
 import qcnn_tl
+from qcnn_tl._registry import Registry
 
 # The theme's code colours (a11y_pygments) configure the root logger at INFO when imported, which floods the
 # build's output with every library's INFO messages; import it first and undo that.
@@ -62,7 +70,7 @@ nb_execution_mode = "off"
 # API reference: one page per name of qcnn_tl.__all__ (docs/api/index.rst), from the Google-style docstrings.
 autosummary_generate = True
 autosummary_imported_members = True
-autodoc_default_options = {"members": True, "show-inheritance": True}
+autodoc_default_options = {"members": True, "show-inheritance": True, "no-value": True}
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_typehints_description_target = "documented_params"
@@ -85,3 +93,45 @@ if os.environ.get("QCNN_TL_DOCS_INTERSPHINX"):
 html_theme = "qiskit-ecosystem"
 html_title = f"qcnn_tl {release}"
 html_last_updated_fmt = None
+
+
+def _attribute_docstring(name: str, obj: object) -> list[str]:
+    """The docstring written under ``name``'s assignment in the qcnn_tl module that defines it."""
+    for module_name, module in sorted(sys.modules.items()):
+        if module_name.startswith("qcnn_tl.") and getattr(module, name, None) is obj:
+            try:
+                docs = ModuleAnalyzer.for_module(module_name).find_attr_docs()
+            except PycodeError:
+                continue
+            if ("", name) in docs:
+                return list(docs[("", name)])
+    return []
+
+
+def _document_exported_data(app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
+    """Docstrings of the exported constants (the registries, PAPER_MODELS), which autodoc cannot find.
+
+    Autodoc documents ``qcnn_tl.PAPER_MODELS`` from the package, where the name is only re-exported, so it would
+    show the docstring of the object's class; this takes the one written where the constant is defined, and lists
+    the entries. A registry is described by what it holds and its names.
+    """
+    if what != "data" or not name.startswith("qcnn_tl."):
+        return
+    short = name.removeprefix("qcnn_tl.")
+    if isinstance(obj, Registry):
+        entry = type(next(iter(obj.values()))).__name__
+        lines[:] = [
+            f"The built-in ``{entry}`` entries by name: a read-only mapping; looking up an unknown name raises "
+            "``ValueError`` naming the valid ones."
+        ]
+    else:
+        lines[:] = _attribute_docstring(short, obj)
+    if isinstance(obj, Mapping):
+        lines += ["", "Names: " + ", ".join(f"``{key}``" for key in obj) + "."]
+    elif isinstance(obj, tuple):
+        lines += ["", f"{len(obj)} entries: " + ", ".join(f"``{entry}``" for entry in obj) + "."]
+
+
+def setup(app: Sphinx) -> None:
+    """Registers the docstring hook for the exported constants."""
+    app.connect("autodoc-process-docstring", _document_exported_data)
