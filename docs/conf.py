@@ -69,6 +69,7 @@ nb_execution_mode = "off"
 
 # API reference: one page per name of qcnn_tl.__all__ (docs/api/index.rst), from the Google-style docstrings.
 autosummary_generate = True
+templates_path = ["_templates"]  # autosummary/class.rst: a class's own methods only (not torch.nn.Module's)
 autosummary_imported_members = True
 autodoc_default_options = {"members": True, "show-inheritance": True, "no-value": True}
 autodoc_member_order = "bysource"

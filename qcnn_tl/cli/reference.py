@@ -33,9 +33,9 @@ def cli_reference() -> str:
     """Markdown: the top-level help, then each command's help, in fenced blocks."""
     parser = build_parser()
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    parts = ["```", _help(parser), "```"]
+    parts = ["```text", _help(parser), "```"]
     for name, sub in subparsers.choices.items():
-        parts += ["", f"## `qcnn-tl {name}`", "", "```", _help(sub), "```"]
+        parts += ["", f"## `qcnn-tl {name}`", "", "```text", _help(sub), "```"]
     return "\n".join(parts)
 
 
