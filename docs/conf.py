@@ -13,13 +13,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import subprocess
 import sys
 from collections.abc import Mapping
 from typing import Any
 
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.errors import PycodeError
 from sphinx.pycode import ModuleAnalyzer
+from sphinx.util.docutils import SphinxDirective
 
 import qcnn_tl
 from qcnn_tl._registry import Registry
@@ -46,9 +49,30 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx.ext.intersphinx",
     "myst_nb",
-    "reno.sphinxext",
     "qiskit_sphinx_theme",
 ]
+
+
+def _full_git_history() -> bool:
+    """Whether the docs are built in a git checkout with its whole history, which reno reads the notes from."""
+    try:
+        shallow = subprocess.run(
+            ["git", "rev-parse", "--is-shallow-repository"],
+            cwd=os.path.dirname(os.path.abspath(__file__)),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return False
+    return shallow == "false"
+
+
+# Release notes: reno builds them from the notes in git history (releasenotes/notes/, per release tag). A shallow
+# clone or a source archive has no history; there the page says where the notes are instead of failing the build.
+RENO = _full_git_history()
+if RENO:
+    extensions.append("reno.sphinxext")
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 root_doc = "index"
@@ -133,6 +157,19 @@ def _document_exported_data(app: Sphinx, what: str, name: str, obj: Any, options
         lines += ["", f"{len(obj)} entries: " + ", ".join(f"``{entry}``" for entry in obj) + "."]
 
 
+class _ReleaseNotesWithoutHistory(SphinxDirective):
+    """Stands in for reno's ``release-notes`` directive where the checkout has no git history."""
+
+    def run(self) -> list[nodes.Node]:
+        text = (
+            "This build has no git history (a shallow clone or a source archive), which reno needs to sort the "
+            "notes into releases: the notes are the files in releasenotes/notes/ of the repository."
+        )
+        return [nodes.paragraph(text=text)]
+
+
 def setup(app: Sphinx) -> None:
-    """Registers the docstring hook for the exported constants."""
+    """Registers the docstring hook for the exported constants, and the release-notes stand-in if needed."""
     app.connect("autodoc-process-docstring", _document_exported_data)
+    if not RENO:
+        app.add_directive("release-notes", _ReleaseNotesWithoutHistory)
