@@ -1,7 +1,7 @@
-"""The README's command-line reference, generated from the commands' ``--help``.
+"""The documentation's command-line reference page, generated from the commands' ``--help``.
 
-``python -m qcnn_tl.cli.reference`` rewrites the part of ``README.md`` between the reference markers;
-a test fails when the README is out of date.
+``python -m qcnn_tl.cli.reference`` rewrites the part of ``docs/cli.md`` between the reference markers;
+a test fails when the page is out of date.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from qcnn_tl.cli.main import build_parser
 
 START = "<!-- cli-reference:start -->"
 END = "<!-- cli-reference:end -->"
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 
 
 def _help(parser: argparse.ArgumentParser) -> str:
@@ -33,13 +33,13 @@ def cli_reference() -> str:
     """Markdown: the top-level help, then each command's help, in fenced blocks."""
     parser = build_parser()
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    parts = ["```", _help(parser), "```"]
+    parts = ["```text", _help(parser), "```"]
     for name, sub in subparsers.choices.items():
-        parts += ["", f"### `qcnn-tl {name}`", "", "```", _help(sub), "```"]
+        parts += ["", f"## `qcnn-tl {name}`", "", "```text", _help(sub), "```"]
     return "\n".join(parts)
 
 
-def updated_readme(text: str) -> str:
+def updated_page(text: str) -> str:
     """``text`` with the reference between the markers replaced by the current one."""
     head, _, rest = text.partition(START)
     _, _, tail = rest.partition(END)
@@ -47,8 +47,8 @@ def updated_readme(text: str) -> str:
 
 
 def main() -> None:
-    """Rewrites the README's reference section."""
-    README.write_text(updated_readme(README.read_text()))
+    """Rewrites the reference section of the page."""
+    PAGE.write_text(updated_page(PAGE.read_text()))
 
 
 if __name__ == "__main__":

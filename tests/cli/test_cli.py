@@ -46,11 +46,11 @@ def test_bad_input_is_a_one_line_error(capsys):
     assert "expected one of: Con_Z" in capsys.readouterr().err
 
 
-def test_readme_cli_reference_is_current():
-    from qcnn_tl.cli.reference import README, updated_readme
+def test_cli_reference_page_is_current():
+    from qcnn_tl.cli.reference import PAGE, updated_page
 
-    text = README.read_text()
-    assert updated_readme(text) == text, "README's CLI reference is stale: run `python -m qcnn_tl.cli.reference`"
+    text = PAGE.read_text()
+    assert updated_page(text) == text, "docs/cli.md is stale: run `python -m qcnn_tl.cli.reference`"
 
 
 def test_pretrain_command_writes_a_loadable_checkpoint(tmp_path, data_dir, capsys):
