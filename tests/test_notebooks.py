@@ -11,8 +11,9 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
-def test_the_three_notebooks_exist():
-    assert [p.name for p in NOTEBOOKS] == ["01_quickstart.ipynb", "02_ansatz_zoo.ipynb", "03_hardware.ipynb"]
+def test_the_four_notebooks_exist():
+    names = ["01_quickstart.ipynb", "02_ansatz_zoo.ipynb", "03_hardware.ipynb", "04_own_data.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == names
 
 
 @pytest.mark.slow

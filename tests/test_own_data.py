@@ -139,7 +139,7 @@ class TestFeatureMap:
     def test_too_many_components(self, rng):
         with pytest.raises(Exception, match="needs at least 8 training samples"):
             fit_feature_map(rng.normal(size=(5, 30)), 8, encoding="angle")
-        with pytest.raises(Exception, match="use --reduction pca"):
+        with pytest.raises(Exception, match="use --feature-reduction pca"):
             fit_feature_map(rng.normal(size=(50, 30)), 8, encoding="angle", reduction="none")
 
 

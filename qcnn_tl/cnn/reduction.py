@@ -148,13 +148,14 @@ def fit_feature_map(
     if features != width:
         if reduction == "none":
             raise QcnnTlError(
-                f"the backbone gives {features} features and the encoding takes {width}; use --reduction pca, "
-                "or an encoding or backbone of the same width"
+                f"the backbone gives {features} features and the encoding takes {width}; use "
+                "--feature-reduction pca, or an encoding or backbone of the same width"
             )
         if width > min(samples, features):
             raise QcnnTlError(
-                f"--reduction pca to {width} components needs at least {width} training samples and backbone "
-                f"features; got {samples} samples of {features} features"
+                f"--feature-reduction pca to {width} components needs at least {width} training samples and "
+                f"backbone features; got {samples} samples of {features} features (choose an encoding of at most "
+                f"{min(samples, features)} features)"
             )
         center = x.mean(axis=0)
         _, _, vt = np.linalg.svd(x - center, full_matrices=False)

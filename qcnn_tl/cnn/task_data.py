@@ -258,7 +258,7 @@ def task_data(
     elif train.shape[1] != config.num_features:
         raise QcnnTlError(
             f"the backbone gives {train.shape[1]} features and the {config.encoding} encoding takes "
-            f"{config.num_features}; a fitted feature map is needed (--reduction pca)"
+            f"{config.num_features}; a fitted feature map is needed (--feature-reduction pca)"
         )
     source = SourceInfo(
         dataset=config.dataset,
