@@ -237,12 +237,38 @@ def test_torchscript_backbone(digits_folder, tmp_path):
     np.testing.assert_allclose(data.test_features.numpy(), data.feature_map.apply(direct[index]), atol=1e-5)
 
 
+def test_exported_backbone_matches_its_module(digits_folder, tmp_path):
+    """A torch.export program (a dynamic batch dimension): the same features as the module it came from."""
+    torch.manual_seed(1)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 6, 3), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(2), torch.nn.Flatten()
+    )
+    batch = torch.export.Dim("batch")
+    program = torch.export.export(net, (torch.zeros(2, 1, 12, 12),), dynamic_shapes=({0: batch},))
+    torch.export.save(program, tmp_path / "net.pt2")
+    config = TrainConfig(
+        encoding="angle",
+        dataset=f"imagefolder:{digits_folder}",
+        task="three,eight",
+        backbone=BackboneSpec(f"export:{tmp_path / 'net.pt2'}", input_shape=(1, 12, 12)),
+    )
+    data = task_data(config, cache_dir=tmp_path / "cache", progress=False)
+    from qcnn_tl.cnn.backbone import prepare_images
+
+    source = load_source(f"imagefolder:{digits_folder}")
+    with torch.no_grad():
+        direct = net(prepare_images(source.test_x, (1, 12, 12))).numpy()
+    assert data.feature_map is not None and data.feature_map.describe() == "PCA 24 -> 8, standardised"
+    np.testing.assert_allclose(data.test_features.numpy(), data.feature_map.apply(direct), atol=1e-5)
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
         (["--dataset", "nosuch"], "unknown dataset 'nosuch'"),
         (["--task", "three,seven"], "no class 'seven'; the dataset's classes are: eight, three"),
         (["--backbone", "torchscript:{tmp}/not-a-model.pt"], "is not a TorchScript file"),
+        (["--backbone", "export:{tmp}/not-a-model.pt"], "is not a program saved with torch.export.save"),
         (["--backbone", "module:no_such_module:make", "--backbone-weights", "{tmp}/w.pt"], "cannot import module"),
         (["--backbone", "module:torch.nn:Identity"], "needs its trained weights"),
         (

@@ -33,7 +33,8 @@ def add_backbone_arguments(parser: argparse.ArgumentParser) -> None:
         "--backbone",
         default="cnn:fashion_mnist",
         help="frozen feature extractor: cnn:fashion_mnist (the shipped CNNs, default), cnn:<dataset> (the project's "
-        "CNN pre-trained on another dataset), torchscript:FILE, module:PKG.MOD:FACTORY, or none (arrays of features)",
+        "CNN pre-trained on another dataset), export:FILE.pt2, torchscript:FILE, module:PKG.MOD:FACTORY, or none "
+        "(arrays of features)",
     )
     parser.add_argument("--backbone-weights", metavar="FILE", help="state_dict of a module: backbone")
     parser.add_argument(
@@ -43,7 +44,7 @@ def add_backbone_arguments(parser: argparse.ArgumentParser) -> None:
         "--backbone-input",
         type=_shape,
         metavar="C,H,W",
-        help="image shape a torchscript/module backbone takes (default: the data's own)",
+        help="image shape an export/torchscript/module backbone takes (default: the data's own)",
     )
     parser.add_argument("--backbone-mean", type=_numbers, metavar="M[,M,M]", help="per-channel mean to subtract")
     parser.add_argument("--backbone-std", type=_numbers, metavar="S[,S,S]", help="per-channel std to divide by")

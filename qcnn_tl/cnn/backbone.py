@@ -7,6 +7,8 @@ A backbone is named by :class:`BackboneSpec` (``--backbone`` and its companion o
                                  paper's setting), of the encoding's feature width
 ``cnn:<dataset>``                the project's CNN pre-trained by the same recipe on another source dataset
                                  (``cnn:mnist``: the reverse transfer); trained once and cached
+``export:FILE.pt2``              a program saved with ``torch.export.save`` (a dynamic batch dimension); its output
+                                 is the feature vector
 ``torchscript:FILE``             a TorchScript module saved with ``torch.jit.save``; its output is the feature vector
 ``module:PKG.MOD:FACTORY``       ``FACTORY()`` from an importable module, with ``weights`` (a ``state_dict`` file)
                                  and ``layer`` (the named sub-module whose output, flattened, is the feature vector)
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +40,7 @@ from qcnn_tl.errors import QcnnTlError
 
 __all__ = ["Backbone", "BackboneSpec", "cnn_backbone", "load_backbone", "prepare_images"]
 
-BACKBONE_KINDS = ("cnn", "torchscript", "module", "none")
+BACKBONE_KINDS = ("cnn", "export", "torchscript", "module", "none")
 CNN_INPUT: tuple[int, int, int] = (1, 28, 28)
 
 
@@ -46,7 +49,8 @@ class BackboneSpec:
     """Names a frozen backbone (see the module docstring).
 
     Attributes:
-        name: ``"cnn:<dataset>"``, ``"torchscript:FILE"``, ``"module:PKG.MOD:FACTORY"`` or ``"none"``.
+        name: ``"cnn:<dataset>"``, ``"export:FILE.pt2"``, ``"torchscript:FILE"``, ``"module:PKG.MOD:FACTORY"``
+            or ``"none"``.
         weights: ``state_dict`` file of a ``module:`` backbone.
         layer: Sub-module of a ``module:`` backbone whose output is the feature vector (dotted name, as
             ``named_modules`` lists it); ``None``: the model's output.
@@ -74,7 +78,8 @@ class BackboneSpec:
         kind, _, argument = self.name.partition(":") if isinstance(self.name, str) else ("", "", "")
         if kind not in BACKBONE_KINDS or (kind == "none") == bool(argument):
             raise ValueError(
-                f"backbone must be cnn:<dataset>, torchscript:FILE, module:PKG.MOD:FACTORY or none; got {self.name!r}"
+                "backbone must be cnn:<dataset>, export:FILE.pt2, torchscript:FILE, module:PKG.MOD:FACTORY or none; "
+                f"got {self.name!r}"
             )
         if kind == "module" and argument.count(":") != 1:
             raise ValueError(
@@ -102,7 +107,7 @@ class BackboneSpec:
 
     @property
     def kind(self) -> str:
-        """``"cnn"``, ``"torchscript"``, ``"module"`` or ``"none"``."""
+        """``"cnn"``, ``"export"``, ``"torchscript"``, ``"module"`` or ``"none"``."""
         return self.name.partition(":")[0]
 
     @property
@@ -258,6 +263,9 @@ def load_backbone(
         return cnn_backbone(checkpoint, spec)
     input_shape = spec.input_shape or _image_shape(spec, sample_shape)
     options = repr((input_shape, spec.mean, spec.std, spec.layer))
+    if spec.kind == "export":
+        model, key = _exported(spec)
+        return Backbone(spec, model, _file_hash_text(key, options), input_shape, None, model)
     if spec.kind == "torchscript":
         model, key = _torchscript(spec)
         return Backbone(spec, model, _file_hash_text(key, options), input_shape, None, model)
@@ -307,6 +315,27 @@ def _torchscript(spec: BackboneSpec) -> tuple[nn.Module, str]:
             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
         ) from exc
     return model.eval(), _file_hash(path)
+
+
+def _exported(spec: BackboneSpec) -> tuple[nn.Module, str]:
+    path = Path(spec.argument)
+    if not path.is_file():
+        raise QcnnTlError(f"backbone {spec.name!r}: file {path} not found")
+    quiet = [logging.getLogger(name) for name in ("torch.export", "torch.export.pt2_archive._package")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:  # torch logs a traceback before raising; the error below says it in one line
+        logger.setLevel(logging.CRITICAL)
+    try:
+        program = torch.export.load(str(path))
+    except Exception as exc:
+        raise QcnnTlError(
+            f"backbone {spec.name!r}: {path} is not a program saved with torch.export.save: "
+            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        ) from exc
+    finally:
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
+    return program.module(), _file_hash(path)
 
 
 def _module(spec: BackboneSpec) -> tuple[nn.Module, str]:
