@@ -305,3 +305,60 @@ def test_bad_input_is_one_line_and_writes_nothing(digits_folder, tmp_path, capsy
     assert code == 2 and len(err.splitlines()) == 1, err
     assert re.search(message, err), err
     assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.slow
+def test_own_data_trained_under_noise_and_run_in_runtime_local_mode(digits_folder, tmp_path, capsys):
+    """`train --noise` on the image folder (the noisy engine), then the model through IBM Runtime's Estimator in
+    local mode (fake_brisbane as the mode): the same pipeline as the paper's data."""
+    out = tmp_path / "noisy"
+    cache = ["--quiet", "--cache-dir", str(tmp_path / "cache")]
+    args = ["train", "--dataset", f"imagefolder:{digits_folder}", "--task", "three,eight", "--encoding", "angle"]
+    assert main([*args, "--steps", "20", "--noise", "fake_brisbane", "--out", str(out), *cache]) == 0
+    result = RunResult.read(out / "result.json", TrainConfig)
+    assert result.config.noise == "fake_brisbane" and result.source.dataset == f"imagefolder:{digits_folder}"
+    run_dir = tmp_path / "local"
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            str(out / "result.json"),
+            "--backend",
+            "ibm-local:fake_brisbane",
+            "--samples",
+            "6",
+            "--run-dir",
+            str(run_dir),
+            *cache,
+        ]
+    )
+    assert code == 0
+    summary = json.loads((run_dir / "evaluation.json").read_text())
+    assert summary["samples"] == 6 and summary["backend"] == "ibm-local:fake_brisbane"
+
+
+@pytest.mark.slow
+def test_sweep_on_own_data_pairs_the_c2c_head(digits_folder, tmp_path):
+    """A sweep file's [train] dataset applies to the QCNN runs and the C2C heads alike."""
+    from qcnn_tl.sweep.grid import grid_from_dict, read_result
+    from qcnn_tl.sweep.runner import run_sweep
+
+    grid = grid_from_dict(
+        {
+            "grid": {
+                "models": ["U_SU4/zx"],
+                "encodings": ["angle"],
+                "tasks": ["three,eight"],
+                "repetitions": 2,
+                "c2c": ["1d"],
+            },
+            "train": {"steps": 20, "dataset": f"imagefolder:{digits_folder}"},
+        }
+    )
+    report = run_sweep(grid, tmp_path / "sweep", workers=1, cache_dir=tmp_path / "cache", progress=False)
+    assert not report.failures and report.completed == 4
+    results = [read_result(path) for path in sorted((tmp_path / "sweep" / "runs").rglob("seed*.json"))]
+    assert len(results) == 4
+    assert {r.source.dataset for r in results} == {f"imagefolder:{digits_folder}"}
+    assert sorted(r.model.name for r in results).count("C2C_1D") == 2
+    assert all(r.num_test == 72 for r in results)
