@@ -98,8 +98,8 @@ class TaskData:
         return cls(*parts["train"], *parts["test"], "none", None, source)
 
 
-class DataSpec(Protocol):
-    """What locates a task's features (a :class:`TrainConfig` or a C2C config)."""
+class SourceSpec(Protocol):
+    """The settings :func:`check_source` checks (a :class:`TrainConfig` or a C2C config)."""
 
     @property
     def dataset(self) -> str:
@@ -108,18 +108,22 @@ class DataSpec(Protocol):
 
     @property
     def task(self) -> str:
-        """The binary task (``"0,1"``)."""
+        """The task (``"0,1"``)."""
         ...
 
     @property
     def backbone(self) -> BackboneSpec:
-        """The frozen backbone."""
+        """The frozen backbone (its name or a mapping, before :func:`check_source`)."""
         ...
 
     @property
     def feature_reduction(self) -> FeatureReduction:
         """How backbone features reach the encoding's width."""
         ...
+
+
+class DataSpec(SourceSpec, Protocol):
+    """What locates a task's features (a :class:`TrainConfig` or a C2C config): the source and the CNN."""
 
     @property
     def encoding(self) -> str:
@@ -139,30 +143,6 @@ class DataSpec(Protocol):
     @property
     def num_features(self) -> int:
         """The encoding's width."""
-        ...
-
-
-class SourceSpec(Protocol):
-    """The settings :func:`check_source` checks (a :class:`TrainConfig` or a C2C config)."""
-
-    @property
-    def dataset(self) -> str:
-        """The source."""
-        ...
-
-    @property
-    def task(self) -> str:
-        """The task."""
-        ...
-
-    @property
-    def backbone(self) -> BackboneSpec:
-        """The backbone (its name or a mapping, before this check)."""
-        ...
-
-    @property
-    def feature_reduction(self) -> FeatureReduction:
-        """The reduction."""
         ...
 
 
