@@ -9,7 +9,8 @@ Compares, in one process:
                 ``--reference-samples`` samples and scaled linearly to the batch;
   * aer       — qcnn_tl's Aer engine (ISA template + batched parameter-shift gradient), timed on
                 ``--aer-samples`` samples and scaled likewise.
-Prints the times and the speedup exact vs reference; ``--json`` prints them as JSON.
+Prints the times and the speedup exact vs reference; ``--json`` prints them as JSON. ``--smoke`` times one
+repeat and one sample of each slow route (seconds; what CI runs to keep the script working).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from qiskit_machine_learning.connectors import TorchConnector
 from qiskit_machine_learning.neural_networks import EstimatorQNN
 
 from qcnn_tl.backends.targets import ideal_estimator, ideal_isa
-from qcnn_tl.circuits import build_qcnn, qcnn_circuit
+from qcnn_tl.circuits import build_qcnn, trainable_circuit
 from qcnn_tl.qnn.aer import AerQCNN
 from qcnn_tl.qnn.exact_model import ExactQCNN
 from qcnn_tl.training.loop import qcnn_loss
@@ -68,7 +69,7 @@ def exact_step_seconds(
 
 
 def reference_step_seconds(features: np.ndarray, labels: torch.Tensor, weights: np.ndarray, samples: int) -> float:
-    body, weight_params = qcnn_circuit("U_SU4", "zx")
+    body, weight_params = trainable_circuit("U_SU4", "zx")
     observable = build_qcnn("U_SU4", "zx").observable
     order = [int(format(k, "08b")[::-1], 2) for k in range(256)]
     start = time.perf_counter()
@@ -109,7 +110,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="one repeat, one sample per slow route (seconds)")
     args = parser.parse_args()
+    if args.smoke:
+        args.repeats, args.reference_samples, args.aer_samples = 1, 1, 1
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
     features = rng.normal(size=(BATCH, 256))
