@@ -186,18 +186,19 @@ def evaluate_model(
         "labels.npy": lambda h: np.save(h, np.asarray(labels)),
         "ideal.npy": lambda h: np.save(h, ideal),
     }
-    metadata = {"model": model_source, "profile": profile.to_dict(), "primary": target.primary}
-    run_on_target(
-        template,
-        weights,
-        features,
-        target,
-        run_dir,
-        rows_per_job=rows_per_job,
-        metadata=metadata,
-        files=files,
-        after_submit=after_submit,
-    )
+    with target:
+        metadata = {"model": model_source, "profile": profile.to_dict(), "primary": target.primary}
+        run_on_target(
+            template,
+            weights,
+            features,
+            target,
+            run_dir,
+            rows_per_job=rows_per_job,
+            metadata=metadata,
+            files=files,
+            after_submit=after_submit,
+        )
     return finish(run_dir)
 
 
@@ -296,8 +297,8 @@ def resume_evaluation(
     manifest = RunManifest.load(folder)
     verify_run(folder, manifest, repair=True)
     if not manifest.done:
-        target = _target_for_run(folder, manifest, cache_dir)
-        resume(folder, target.run_pubs(), fetch_job=target.fetch_job)
+        with _target_for_run(folder, manifest, cache_dir) as target:
+            resume(folder, target.run_pubs(), fetch_job=target.fetch_job)
     return finish(folder)
 
 

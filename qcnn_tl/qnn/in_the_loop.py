@@ -105,6 +105,8 @@ class _WithJacobian(torch.autograd.Function):
 class EstimatorQCNN(nn.Module):
     """The QCNN on an execution target's estimator, its weight gradient measured by the estimator too.
 
+    A context manager: leaving ``with EstimatorQCNN(...) as model:`` closes the target's Runtime ``Session``.
+
     Args:
         template: The QCNN template.
         target: Where the circuits run (its primary variant: mitigated if the profile mitigates).
@@ -151,6 +153,16 @@ class EstimatorQCNN(nn.Module):
         self._columns = np.array([position[n] for n in circuit_names])
         self._plan = ShiftPlan(target.circuit) if gradient == "param-shift" else None
         self._run = target.run_pubs()[target.primary]
+
+    def close(self) -> None:
+        """Closes the target's Runtime ``Session`` (:meth:`~qcnn_tl.backends.execution.ExecutionTarget.close`)."""
+        self.target.close()
+
+    def __enter__(self) -> EstimatorQCNN:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def prepare(self, features: torch.Tensor | np.ndarray) -> torch.Tensor:
         """Input-parameter values for ``features`` (amplitude angles or raw angles)."""
