@@ -108,6 +108,8 @@ class RunManifest:
             data = json.loads(path.read_text())
         except FileNotFoundError:
             raise QcnnTlError(f"{run_dir} holds no run (no {MANIFEST}); is it a folder of `evaluate`?") from None
+        except UnicodeDecodeError as exc:
+            raise QcnnTlError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); {damaged}") from None
         except (OSError, json.JSONDecodeError) as exc:
             raise QcnnTlError(f"{path} is not readable JSON ({exc}); {damaged}") from None
         if not isinstance(data, dict):
@@ -179,7 +181,7 @@ def check_run_dir_free(run_dir: str | os.PathLike[str]) -> None:
     if (folder / MANIFEST).is_file():
         try:
             run_id = json.loads((folder / MANIFEST).read_text()).get("run_id", "?")
-        except (OSError, json.JSONDecodeError, AttributeError):
+        except (OSError, ValueError, AttributeError):  # unreadable, not UTF-8, not JSON, not an object
             run_id = "?"
         raise QcnnTlError(
             f"{folder} already holds run {run_id}; finish it with `qcnn-tl jobs fetch {folder}` or choose another "
