@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from pathlib import Path
 
 from qcnn_tl.backends.targets import fake_backends
 from qcnn_tl.circuits import ENCODINGS, PAPER_ENCODINGS, PAPER_MODELS
@@ -36,9 +38,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--initial-layout", type=int, nargs="+", metavar="QUBIT", help="pin a physical qubit to each circuit qubit"
     )
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
-    p.add_argument("--csv", help="also write the rows to this CSV file")
-    p.add_argument("--png", help="also write a bar chart of two-qubit gate counts")
+    p.add_argument("--csv", help="also write the rows to this CSV file (checked before transpiling)")
+    p.add_argument("--png", help="also write a bar chart of two-qubit gate counts (checked before transpiling)")
     p.set_defaults(func=command)
+
+
+def check_output_file(option: str, path: str | None) -> None:
+    """Checks that ``path`` can be written as a file (nothing is created).
+
+    Raises:
+        ValueError: Naming ``option`` and ``path``: a folder, a missing parent folder, or no write permission.
+    """
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise ValueError(f"{option} {path} is a folder; give a file name")
+    if not target.parent.is_dir():
+        raise ValueError(f"{option} {path}: the folder {target.parent} does not exist")
+    if not os.access(target if target.exists() else target.parent, os.W_OK):
+        raise ValueError(f"{option} {path} is not writable")
 
 
 def command(args: argparse.Namespace) -> int:
@@ -46,6 +65,8 @@ def command(args: argparse.Namespace) -> int:
     unknown = [d for d in args.backend if d not in fake_backends()]
     if unknown:
         raise ValueError(f"unknown fake devices {unknown}; expected some of: {', '.join(sorted(fake_backends()))}")
+    check_output_file("--csv", args.csv)
+    check_output_file("--png", args.png)
     models = [
         (a, p)
         for a, p in PAPER_MODELS
