@@ -38,8 +38,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--initial-layout", type=int, nargs="+", metavar="QUBIT", help="pin a physical qubit to each circuit qubit"
     )
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
-    p.add_argument("--csv", help="also write the rows to this CSV file (checked before transpiling)")
-    p.add_argument("--png", help="also write a bar chart of two-qubit gate counts (checked before transpiling)")
+    p.add_argument("--csv", help="also write the rows to this CSV file")
+    p.add_argument("--png", help="also write a bar chart of two-qubit gate counts")
     p.set_defaults(func=command)
 
 
