@@ -51,7 +51,12 @@ class C2CConfig:
     def __post_init__(self) -> None:
         HEADS[self.head]
         parse_task(self.task)
-        check_settings(self, positive_ints=("epochs", "num_train", "batch_size", "cnn_epochs"), positive=("lr",))
+        check_settings(
+            self,
+            positive_ints=("epochs", "num_train", "batch_size", "cnn_epochs"),
+            positive=("lr",),
+            seeds=("seed", "cnn_seed"),
+        )
 
     @property
     def num_features(self) -> int:
