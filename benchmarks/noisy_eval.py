@@ -31,7 +31,7 @@ from qcnn_tl.backends.targets import fake_backend, noisy_target
 from qcnn_tl.backends.transpile import IsaCircuit
 from qcnn_tl.circuits import QCNNTemplate, build_qcnn
 from qcnn_tl.cnn.task_data import task_data
-from qcnn_tl.qnn.gradient import BatchedParamShiftGradient
+from qcnn_tl.qnn.gradient import ShiftPlan
 from qcnn_tl.qnn.noisy import DeviceNoise, NoisyQCNN, device_noise
 from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.loop import qcnn_loss
@@ -100,7 +100,7 @@ def train_step(
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    plan = BatchedParamShiftGradient(estimator)._plan(isa.circuit)
+    plan = ShiftPlan(isa.circuit)
     occurrences = int(
         np.count_nonzero(np.any(plan.coefs[:, [plan.params.index(p) for p in _weights(isa, template)]], axis=1))
     )
