@@ -19,7 +19,7 @@ import logging
 import math
 import os
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,8 @@ from qcnn_tl.errors import QcnnTlError
 
 log = logging.getLogger(__name__)
 
-RunPub = Callable[[QuantumCircuit, SparsePauliOp, Any], Any]
+Pub = tuple[QuantumCircuit, SparsePauliOp, Any]
+RunPubs = Callable[[Sequence[Pub]], Any]
 UNMITIGATED = "unmitigated"
 MITIGATED = "mitigated"
 
@@ -96,16 +97,16 @@ class ExecutionTarget:
         """The variant a single answer comes from: ``mitigated`` if there is one."""
         return MITIGATED if MITIGATED in self.variants else UNMITIGATED
 
-    def run_pubs(self) -> dict[str, RunPub]:
-        """Per variant, a function that submits one ``(circuit, observable, rows)`` PUB and returns its job."""
+    def run_pubs(self) -> dict[str, RunPubs]:
+        """Per variant, a function that submits ``(circuit, observable, rows)`` PUBs as one job and returns it."""
 
-        def submitter(variant: str) -> RunPub:
-            def run_pub(circuit: QuantumCircuit, observable: SparsePauliOp, rows: Any) -> Any:
+        def submitter(variant: str) -> RunPubs:
+            def run_pubs(pubs: Sequence[Pub]) -> Any:
                 if variant not in self._estimators:
                     self._estimators[variant] = self.make_estimator(variant)
-                return self._estimators[variant].run([(circuit, observable, rows)])
+                return self._estimators[variant].run(list(pubs))
 
-            return run_pub
+            return run_pubs
 
         return {variant: submitter(variant) for variant in self.variants}
 

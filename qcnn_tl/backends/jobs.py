@@ -35,7 +35,7 @@ from qcnn_tl.errors import QcnnTlError
 
 MANIFEST = "manifest.json"
 STATUSES = ("pending", "submitted", "done", "failed")
-RunPub = Callable[[QuantumCircuit, SparsePauliOp, np.ndarray], Any]
+RunPubs = Callable[[list[tuple[QuantumCircuit, SparsePauliOp, np.ndarray]]], Any]
 
 
 @dataclass
@@ -330,7 +330,7 @@ def load_results(run_dir: str | os.PathLike[str], manifest: RunManifest) -> dict
 
 def resume(
     run_dir: str | os.PathLike[str],
-    run_pubs: Mapping[str, RunPub] | RunPub,
+    run_pubs: Mapping[str, RunPubs] | RunPubs,
     *,
     fetch_job: Callable[[str], Any] | None = None,
     after_submit: Callable[[int], None] | None = None,
@@ -339,8 +339,8 @@ def resume(
 
     Args:
         run_dir: The run folder.
-        run_pubs: Per variant, a function that submits one PUB and returns its job
-            (``estimator.run([pub])``); one function serves every variant.
+        run_pubs: Per variant, a function that submits a list of PUBs as one job and returns the job
+            (``estimator.run(pubs)``; each chunk is one PUB); one function serves every variant.
         fetch_job: Gets a job by id from the service (IBM); ``None``: local jobs.
         after_submit: Called with the chunk index after each submission is recorded (tests use it to
             interrupt a run).
@@ -366,7 +366,7 @@ def resume(
 
     def submit(index: int) -> Any:
         chunk = manifest.chunks[index]
-        job = pubs[chunk.variant](circuit, observable, rows[chunk.start : chunk.stop])
+        job = pubs[chunk.variant]([(circuit, observable, rows[chunk.start : chunk.stop])])
         chunk.job_id, chunk.status = str(job.job_id()), "submitted"
         chunk.submissions += 1
         chunk.pid = os.getpid() if manifest.local else None

@@ -13,8 +13,9 @@ shots. Each forward pass with gradients submits one set of jobs that holds every
   :math:`\Delta \in \{\pm1\}^W` per step and :math:`c` = :data:`SPSA_PERTURBATION`; each sample's Jacobian row
   is :math:`[f(w + c\Delta) - f(w - c\Delta)]/(2c)\,\Delta` (simultaneous perturbation, :math:`3B` rows).
 
-The loss gradient is then ``grad_out @ jacobian``, so the training loop, its optimiser, checkpoints and resume
-are those of the torch engines.
+The step's rows go out as PUBs of at most ``ROWS_PER_PUB`` rows, grouped into jobs of at most ``pubs_per_job`` PUBs
+(one job per step unless the step is very large). The loss gradient is then ``grad_out @ jacobian``, so the
+training loop, its optimiser, checkpoints and resume are those of the torch engines.
 
 **Journal.** Every submission is recorded in a :class:`StepJournal` folder: its job ids as soon as the jobs are
 submitted, its values and Jacobian as soon as they are back — before the optimiser uses them. The journal belongs to
@@ -41,6 +42,7 @@ import torch
 from torch import nn
 
 from qcnn_tl._io import write_json
+from qcnn_tl._validate import is_positive_int
 from qcnn_tl.backends.execution import ExecutionTarget
 from qcnn_tl.backends.transpile import circuit_hash
 from qcnn_tl.circuits.qcnn import QCNNTemplate
@@ -50,6 +52,8 @@ from qcnn_tl.qnn.gradient import ROWS_PER_PUB, ShiftPlan
 log = logging.getLogger(__name__)
 
 GRADIENTS = ("param-shift", "spsa")
+PUBS_PER_JOB = 8
+"""Default most PUBs per job of :class:`EstimatorQCNN` (a step's PUBs in as few jobs as this allows)."""
 SPSA_PERTURBATION = 0.1
 
 
@@ -156,6 +160,8 @@ class EstimatorQCNN(nn.Module):
         gradient: ``"param-shift"`` (exact in expectation) or ``"spsa"`` (3 rows per sample and step).
         journal: Where job ids and results go before they are used.
         seed: Seed of the SPSA perturbations (each step's is drawn from the seed and the step's rows).
+        pubs_per_job: Most PUBs (of at most ``ROWS_PER_PUB`` rows each) sent in one job; a parameter-shift step
+            has at least two (the circuit at the weights and its shifted copy), so it is one job by default.
         initial_weights: Starting weights ``(num_weights,)``.
 
     Raises:
@@ -170,6 +176,7 @@ class EstimatorQCNN(nn.Module):
         gradient: str = "spsa",
         journal: StepJournal | None = None,
         seed: int = 0,
+        pubs_per_job: int = PUBS_PER_JOB,
         initial_weights: torch.Tensor | np.ndarray | None = None,
     ) -> None:
         super().__init__()
@@ -180,6 +187,9 @@ class EstimatorQCNN(nn.Module):
         self.gradient = gradient
         self.journal = journal if journal is not None else StepJournal(None)
         self.seed = int(seed)
+        if not is_positive_int(pubs_per_job):
+            raise ValueError(f"pubs_per_job must be a positive integer; got {pubs_per_job!r}")
+        self.pubs_per_job = pubs_per_job
         weights = torch.zeros(template.num_weights, dtype=torch.float64)
         if initial_weights is not None:
             given = torch.as_tensor(initial_weights, dtype=torch.float64)
@@ -252,11 +262,12 @@ class EstimatorQCNN(nn.Module):
             log.info("collecting the jobs of journal entry %s: %s", key, entry["job_ids"])
             jobs = [self.target.fetch_job(job_id) for job_id in entry["job_ids"]]
         else:
-            jobs = [self._run(*pub) for pub in pubs]
+            n = self.pubs_per_job
+            jobs = [self._run(pubs[i : i + n]) for i in range(0, len(pubs), n)]
             ids = [_job_id(job) for job in jobs]
             self.journal.record(key, {"status": "submitted", "backend": self.target.name, "job_ids": ids})
         try:
-            evs = np.concatenate([np.ravel(job.result()[0].data.evs) for job in jobs])
+            evs = np.concatenate([np.ravel(pub.data.evs) for job in jobs for pub in job.result()])
         except Exception as exc:
             raise QcnnTlError(
                 f"an estimator job of this step failed on {self.target.name} ({type(exc).__name__}: {exc}); "

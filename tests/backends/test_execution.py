@@ -168,10 +168,10 @@ class TestModeLifetime:
     ):
         target = execution_target(angle_template, PROFILE, cache_dir=tmp_path)
         run = target.run_pubs()[target.primary]
-        run(target.circuit, target.observable, np.zeros((1, target.circuit.num_parameters)))
+        run([(target.circuit, target.observable, np.zeros((1, target.circuit.num_parameters)))])
         target.close()
         target.close()
-        run(target.circuit, target.observable, np.zeros((1, target.circuit.num_parameters)))
+        run([(target.circuit, target.observable, np.zeros((1, target.circuit.num_parameters)))])
         assert [mode.closes for mode in fake_ibm] == [1, 0]
         del target, run
         gc.collect()
@@ -184,5 +184,5 @@ class TestModeLifetime:
         monkeypatch.setattr(RecordingMode, "close", broken)
         with execution_target(angle_template, PROFILE, cache_dir=tmp_path) as target:
             run = target.run_pubs()[target.primary]
-            run(target.circuit, target.observable, np.zeros((1, target.circuit.num_parameters)))
+            run([(target.circuit, target.observable, np.zeros((1, target.circuit.num_parameters)))])
         assert "could not close the Runtime RecordingMode: ConnectionError: no network" in caplog.text

@@ -101,8 +101,8 @@ def test_submitted_jobs_are_collected_by_id_after_a_crash(tmp_path, rng):
     jobs = {}
     submit = model._run
 
-    def crash_after_submitting(*pub):
-        job = submit(*pub)
+    def crash_after_submitting(pubs):
+        job = submit(pubs)
         jobs[job.job_id()] = job
         raise KeyboardInterrupt
 
@@ -187,3 +187,19 @@ class TestJournalSetting:
         (tmp_path / "journal" / IDENTITY).unlink()
         with pytest.raises(QcnnTlError, match=f"holds steps but no {IDENTITY}.*delete the folder"):
             _model("aer", "spsa", tmp_path)
+
+
+def test_a_parameter_shift_step_is_one_job_of_several_pubs(tmp_path, rng):
+    inputs, weights = rng.normal(size=(2, 8)), rng.normal(size=12)
+    found = {}
+    for pubs_per_job in (1, 8):
+        model = _model("aer", "param-shift", tmp_path / str(pubs_per_job))
+        model.pubs_per_job = pubs_per_job
+        jobs, submit = [], model._run
+        model._run = lambda pubs, submit=submit, jobs=jobs: jobs.append(len(pubs)) or submit(pubs)
+        found[pubs_per_job] = model.measure(model.prepare(inputs).numpy(), weights, jacobian=True)
+        assert jobs == ([1, 1] if pubs_per_job == 1 else [2])  # the circuit at the weights, its shifted copy
+    np.testing.assert_array_equal(found[1][0], found[8][0])
+    np.testing.assert_array_equal(found[1][1], found[8][1])
+    with pytest.raises(ValueError, match="pubs_per_job must be a positive integer; got 0"):
+        EstimatorQCNN(model.template, model.target, pubs_per_job=0)
