@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
+from qcnn_tl.backends import snapshots
 from qcnn_tl.backends.snapshots import checkout_snapshot_dir, snapshot_dir
 from qcnn_tl.cli.main import main
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_list_shows_the_devices_asked_for(capsys):
@@ -31,7 +29,6 @@ def test_refresh_writes_to_out(tmp_path, capsys):
 
 
 def test_refresh_of_an_installed_package_needs_out(tmp_path, monkeypatch, capsys):
-    assert checkout_snapshot_dir() == REPO / "noise_models"  # the tests run from a checkout
     monkeypatch.setattr("qcnn_tl.cli.noise_models.checkout_snapshot_dir", lambda: None)
     assert main(["noise-models", "refresh", "--device", "fake_torino"]) == 2
     err = capsys.readouterr().err
@@ -41,3 +38,15 @@ def test_refresh_of_an_installed_package_needs_out(tmp_path, monkeypatch, capsys
     assert f"--out {tmp_path / 'file'} is not a writable folder" in capsys.readouterr().err
     assert main(["noise-models", "refresh", "--device", "fake_nowhere", "--out", str(tmp_path)]) == 2
     assert "--device: unknown fake devices ['fake_nowhere']" in capsys.readouterr().err
+
+
+def test_a_checkout_is_told_from_an_installed_package(tmp_path, monkeypatch):
+    checkout = tmp_path / "repo"
+    (checkout / "noise_models").mkdir(parents=True)
+    (checkout / "pyproject.toml").write_text("")
+    monkeypatch.setattr(snapshots, "snapshot_dir", lambda: checkout / "noise_models")
+    assert checkout_snapshot_dir() == checkout / "noise_models"
+    installed = tmp_path / "site-packages" / "qcnn_tl" / "noise_models"
+    installed.mkdir(parents=True)
+    monkeypatch.setattr(snapshots, "snapshot_dir", lambda: installed)
+    assert checkout_snapshot_dir() is None
