@@ -38,7 +38,14 @@ REPLICAS = 10
 
 
 def exact_step_seconds(
-    features: np.ndarray, labels: torch.Tensor, weights: np.ndarray, repeats: int, *, replicas: int | None = None
+    features: np.ndarray,
+    labels: torch.Tensor,
+    weights: np.ndarray,
+    repeats: int,
+    *,
+    replicas: int | None = None,
+    warmup: int = 20,
+    steps: int = 10,
 ) -> float:
     """Median time of one step; with ``replicas``, of one step of that many repetitions trained together
     (as ``qcnn-tl sweep`` trains the paper's 10 repetitions, each on its own batch), divided by their number."""
@@ -57,14 +64,14 @@ def exact_step_seconds(
         model.weight.grad = None
         loss.backward()
 
-    for _ in range(20):
+    for _ in range(warmup):
         step()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        for _ in range(10):
+        for _ in range(steps):
             step()
-        times.append((time.perf_counter() - start) / 10)
+        times.append((time.perf_counter() - start) / steps)
     return statistics.median(times) / (replicas or 1)
 
 
@@ -112,6 +119,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--smoke", action="store_true", help="one repeat, one sample per slow route (seconds)")
     args = parser.parse_args()
+    warmup, steps = (1, 1) if args.smoke else (20, 10)
     if args.smoke:
         args.repeats, args.reference_samples, args.aer_samples = 1, 1, 1
     torch.set_num_threads(args.threads)
@@ -119,8 +127,8 @@ def main() -> None:
     features = rng.normal(size=(BATCH, 256))
     labels = torch.tensor(rng.integers(0, 2, BATCH))
     weights = rng.normal(size=51)
-    exact = exact_step_seconds(features, labels, weights, args.repeats)
-    per_run = exact_step_seconds(features, labels, weights, args.repeats, replicas=REPLICAS)
+    exact = exact_step_seconds(features, labels, weights, args.repeats, warmup=warmup, steps=steps)
+    per_run = exact_step_seconds(features, labels, weights, args.repeats, replicas=REPLICAS, warmup=warmup, steps=steps)
     aer = aer_step_seconds(features, labels, weights, args.aer_samples)
     reference = reference_step_seconds(features, labels, weights, args.reference_samples)
     result = {
@@ -139,7 +147,7 @@ def main() -> None:
         print(json.dumps(result))
         return
     print(f"one training step, batch {BATCH}, U_SU4 + ZX, amplitude encoding, {args.threads} torch threads")
-    print(f"  exact engine           {exact * 1e3:10.2f} ms  (median of {args.repeats} x 10 steps)")
+    print(f"  exact engine           {exact * 1e3:10.2f} ms  (median of {args.repeats} x {steps} steps)")
     print(
         f"  exact, {REPLICAS} replicas   {per_run * 1e3:10.2f} ms  per run and step "
         f"({REPLICAS} repetitions trained together)"
