@@ -12,6 +12,8 @@ features; the CNNs are pre-trained into the cache on first use):
       sample, timed on a subset of rows and scaled to the step's rows.
 
 Prints the times and ratios; ``--json`` prints them as one JSON object. Single torch thread by default.
+``--smoke`` replaces the test split by a few random feature vectors and times one sample or row of each stock
+route (seconds, no dataset or CNN needed; what CI runs to keep the script working).
 """
 
 from __future__ import annotations
@@ -23,32 +25,43 @@ import time
 
 import numpy as np
 import torch
+from qiskit.circuit import Parameter
 
 from qcnn_tl.backends.targets import fake_backend, noisy_target
-from qcnn_tl.circuits import build_qcnn
+from qcnn_tl.backends.transpile import IsaCircuit
+from qcnn_tl.circuits import QCNNTemplate, build_qcnn
 from qcnn_tl.cnn.task_data import task_data
-from qcnn_tl.qnn.gradient import BatchedParamShiftGradient
-from qcnn_tl.qnn.noisy import NoisyQCNN, device_noise
+from qcnn_tl.qnn.gradient import ShiftPlan
+from qcnn_tl.qnn.noisy import DeviceNoise, NoisyQCNN, device_noise
 from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.loop import qcnn_loss
 
 DEVICE = "fake_brisbane"
 BATCH = 50
+SMOKE_SAMPLES = BATCH
 
 
-def features(encoding: str, data_dir: str | None) -> tuple[torch.Tensor, torch.Tensor]:
+def features(encoding: str, data_dir: str | None, *, smoke: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """The MNIST 0/1 test split's CNN features and labels; with ``smoke``, random ones of the same width."""
+    if smoke:
+        width = build_qcnn("U_SU4", "zx", encoding=encoding).num_features
+        rng = np.random.default_rng(0)
+        x = torch.as_tensor(rng.uniform(0, 1, size=(SMOKE_SAMPLES, width)))
+        return x, torch.as_tensor(rng.integers(0, 2, SMOKE_SAMPLES))
     data = task_data(TrainConfig(encoding=encoding, task="0,1"), data_dir=data_dir, progress=False)
     return data.test_features, data.test_labels
 
 
-def bound_rows(template, isa, inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def bound_rows(template: QCNNTemplate, isa: IsaCircuit, inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
     names = [p.name for p in (*template.input_params, *template.weight_params)]
     rows = [dict(zip(names, [*x, *weights], strict=True)) for x in inputs]
     return np.array([[row[p.name] for p in isa.circuit.parameters] for row in rows])
 
 
-def evaluation(encoding: str, data_dir: str | None, aer_samples: int, noise) -> dict[str, float]:
-    x, _ = features(encoding, data_dir)
+def evaluation(
+    encoding: str, data_dir: str | None, aer_samples: int, noise: DeviceNoise, *, smoke: bool = False
+) -> dict[str, float]:
+    x, _ = features(encoding, data_dir, smoke=smoke)
     template = build_qcnn("U_SU4", "zx", encoding=encoding)
     isa, estimator = noisy_target(template, DEVICE)
     weights = np.random.default_rng(0).normal(size=template.num_weights)
@@ -64,8 +77,10 @@ def evaluation(encoding: str, data_dir: str | None, aer_samples: int, noise) -> 
     return {"ours": ours, "aer": aer_s, "diff": float(np.abs(aer - values[:aer_samples]).max()), "n": len(x)}
 
 
-def train_step(data_dir: str | None, aer_rows: int, repeats: int, noise) -> dict[str, float]:
-    x, y = features("angle", data_dir)
+def train_step(
+    data_dir: str | None, aer_rows: int, repeats: int, noise: DeviceNoise, *, smoke: bool = False
+) -> dict[str, float]:
+    x, y = features("angle", data_dir, smoke=smoke)
     template = build_qcnn("U_SU4", "zx", encoding="angle")
     isa, estimator = noisy_target(template, DEVICE)
     weights = np.random.default_rng(0).normal(size=template.num_weights)
@@ -85,7 +100,7 @@ def train_step(data_dir: str | None, aer_rows: int, repeats: int, noise) -> dict
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    plan = BatchedParamShiftGradient(estimator)._plan(isa.circuit)
+    plan = ShiftPlan(isa.circuit)
     occurrences = int(
         np.count_nonzero(np.any(plan.coefs[:, [plan.params.index(p) for p in _weights(isa, template)]], axis=1))
     )
@@ -97,7 +112,7 @@ def train_step(data_dir: str | None, aer_rows: int, repeats: int, noise) -> dict
     return {"ours": statistics.median(times), "stock": per_row * rows_per_step, "rows": rows_per_step}
 
 
-def _weights(isa, template):
+def _weights(isa: IsaCircuit, template: QCNNTemplate) -> list[Parameter]:
     names = {p.name for p in template.weight_params}
     return [p for p in isa.circuit.parameters if p.name in names]
 
@@ -112,14 +127,19 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--skip-amplitude", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="random features, one stock sample/row (seconds)")
     args = parser.parse_args()
+    if args.smoke:
+        args.aer_angle_samples = args.aer_amplitude_samples = args.aer_rows = args.repeats = 1
     torch.set_num_threads(args.threads)
     noise = device_noise(fake_backend(DEVICE))
-    angle = evaluation("angle", args.data_dir, args.aer_angle_samples, noise)
+    angle = evaluation("angle", args.data_dir, args.aer_angle_samples, noise, smoke=args.smoke)
     amplitude = (
-        None if args.skip_amplitude else evaluation("amplitude", args.data_dir, args.aer_amplitude_samples, noise)
+        None
+        if args.skip_amplitude
+        else evaluation("amplitude", args.data_dir, args.aer_amplitude_samples, noise, smoke=args.smoke)
     )
-    step = train_step(args.data_dir, args.aer_rows, args.repeats, noise)
+    step = train_step(args.data_dir, args.aer_rows, args.repeats, noise, smoke=args.smoke)
     report = {
         "device": DEVICE,
         "test_samples": angle["n"],
@@ -136,10 +156,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(report))
         return
-    print(
-        f"noisy evaluation of the {angle['n']} MNIST 0/1 test samples on {DEVICE} (U_SU4 + ZX), "
-        f"{args.threads} thread(s)"
-    )
+    samples = "random feature vectors (--smoke)" if args.smoke else "MNIST 0/1 test samples"
+    print(f"noisy evaluation of the {angle['n']} {samples} on {DEVICE} (U_SU4 + ZX), {args.threads} thread(s)")
     print(
         f"  angle      noisy engine {angle['ours']:8.2f} s   Aer density matrix {angle['aer']:9.1f} s"
         f"   ratio {angle['aer'] / angle['ours']:7.1f} x"

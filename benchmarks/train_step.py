@@ -9,7 +9,8 @@ Compares, in one process:
                 ``--reference-samples`` samples and scaled linearly to the batch;
   * aer       — qcnn_tl's Aer engine (ISA template + batched parameter-shift gradient), timed on
                 ``--aer-samples`` samples and scaled likewise.
-Prints the times and the speedup exact vs reference; ``--json`` prints them as JSON.
+Prints the times and the speedup exact vs reference; ``--json`` prints them as JSON. ``--smoke`` times one
+repeat and one sample of each slow route (seconds; what CI runs to keep the script working).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from qiskit_machine_learning.connectors import TorchConnector
 from qiskit_machine_learning.neural_networks import EstimatorQNN
 
 from qcnn_tl.backends.targets import ideal_estimator, ideal_isa
-from qcnn_tl.circuits import build_qcnn, qcnn_circuit
+from qcnn_tl.circuits import build_qcnn, trainable_circuit
 from qcnn_tl.qnn.aer import AerQCNN
 from qcnn_tl.qnn.exact_model import ExactQCNN
 from qcnn_tl.training.loop import qcnn_loss
@@ -37,7 +38,14 @@ REPLICAS = 10
 
 
 def exact_step_seconds(
-    features: np.ndarray, labels: torch.Tensor, weights: np.ndarray, repeats: int, *, replicas: int | None = None
+    features: np.ndarray,
+    labels: torch.Tensor,
+    weights: np.ndarray,
+    repeats: int,
+    *,
+    replicas: int | None = None,
+    warmup: int = 20,
+    steps: int = 10,
 ) -> float:
     """Median time of one step; with ``replicas``, of one step of that many repetitions trained together
     (as ``qcnn-tl sweep`` trains the paper's 10 repetitions, each on its own batch), divided by their number."""
@@ -56,19 +64,19 @@ def exact_step_seconds(
         model.weight.grad = None
         loss.backward()
 
-    for _ in range(20):
+    for _ in range(warmup):
         step()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        for _ in range(10):
+        for _ in range(steps):
             step()
-        times.append((time.perf_counter() - start) / 10)
+        times.append((time.perf_counter() - start) / steps)
     return statistics.median(times) / (replicas or 1)
 
 
 def reference_step_seconds(features: np.ndarray, labels: torch.Tensor, weights: np.ndarray, samples: int) -> float:
-    body, weight_params = qcnn_circuit("U_SU4", "zx")
+    body, weight_params = trainable_circuit("U_SU4", "zx")
     observable = build_qcnn("U_SU4", "zx").observable
     order = [int(format(k, "08b")[::-1], 2) for k in range(256)]
     start = time.perf_counter()
@@ -109,14 +117,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="one repeat, one sample per slow route (seconds)")
     args = parser.parse_args()
+    warmup, steps = (1, 1) if args.smoke else (20, 10)
+    if args.smoke:
+        args.repeats, args.reference_samples, args.aer_samples = 1, 1, 1
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
     features = rng.normal(size=(BATCH, 256))
     labels = torch.tensor(rng.integers(0, 2, BATCH))
     weights = rng.normal(size=51)
-    exact = exact_step_seconds(features, labels, weights, args.repeats)
-    per_run = exact_step_seconds(features, labels, weights, args.repeats, replicas=REPLICAS)
+    exact = exact_step_seconds(features, labels, weights, args.repeats, warmup=warmup, steps=steps)
+    per_run = exact_step_seconds(features, labels, weights, args.repeats, replicas=REPLICAS, warmup=warmup, steps=steps)
     aer = aer_step_seconds(features, labels, weights, args.aer_samples)
     reference = reference_step_seconds(features, labels, weights, args.reference_samples)
     result = {
@@ -135,7 +147,7 @@ def main() -> None:
         print(json.dumps(result))
         return
     print(f"one training step, batch {BATCH}, U_SU4 + ZX, amplitude encoding, {args.threads} torch threads")
-    print(f"  exact engine           {exact * 1e3:10.2f} ms  (median of {args.repeats} x 10 steps)")
+    print(f"  exact engine           {exact * 1e3:10.2f} ms  (median of {args.repeats} x {steps} steps)")
     print(
         f"  exact, {REPLICAS} replicas   {per_run * 1e3:10.2f} ms  per run and step "
         f"({REPLICAS} repetitions trained together)"

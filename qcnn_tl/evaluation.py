@@ -25,7 +25,15 @@ import torch
 
 from qcnn_tl._io import write_json
 from qcnn_tl.backends.execution import ExecutionTarget, execution_target
-from qcnn_tl.backends.jobs import RunManifest, check_run_dir_free, chunk_state, load_results, resume, verify_run
+from qcnn_tl.backends.jobs import (
+    MANIFEST,
+    RunManifest,
+    check_run_dir_free,
+    chunk_state,
+    load_results,
+    resume,
+    verify_run,
+)
 from qcnn_tl.backends.pricing import RunPrice, price_run
 from qcnn_tl.backends.profiles import RunProfile, profile_from_dict
 from qcnn_tl.circuits import QCNNTemplate, build_qcnn
@@ -186,18 +194,19 @@ def evaluate_model(
         "labels.npy": lambda h: np.save(h, np.asarray(labels)),
         "ideal.npy": lambda h: np.save(h, ideal),
     }
-    metadata = {"model": model_source, "profile": profile.to_dict(), "primary": target.primary}
-    run_on_target(
-        template,
-        weights,
-        features,
-        target,
-        run_dir,
-        rows_per_job=rows_per_job,
-        metadata=metadata,
-        files=files,
-        after_submit=after_submit,
-    )
+    with target:
+        metadata = {"model": model_source, "profile": profile.to_dict(), "primary": target.primary}
+        run_on_target(
+            template,
+            weights,
+            features,
+            target,
+            run_dir,
+            rows_per_job=rows_per_job,
+            metadata=metadata,
+            files=files,
+            after_submit=after_submit,
+        )
     return finish(run_dir)
 
 
@@ -280,8 +289,43 @@ def _fake(device: str) -> Any:
 
 def _target_for_run(run_dir: Path, manifest: RunManifest, cache_dir: str | os.PathLike[str] | None) -> ExecutionTarget:
     model = RunResult.read(run_dir / MODEL_FILE, TrainConfig, "the run's model")
-    profile = profile_from_dict(manifest.metadata["profile"], source=f"{run_dir}/manifest.json profile")
-    return execution_target(_template(model.config), profile, cache_dir=cache_dir)
+    return execution_target(_template(model.config), _run_profile(run_dir, manifest), cache_dir=cache_dir)
+
+
+def _run_profile(run_dir: Path, manifest: RunManifest) -> RunProfile:
+    """The run's stored profile, checked against the backend the manifest names.
+
+    Raises:
+        QcnnTlError: If the manifest's ``backend`` is not the stored profile's (an edited manifest).
+    """
+    stored = manifest.metadata.get("profile")
+    if not isinstance(stored, dict):
+        raise QcnnTlError(f"{run_dir / MANIFEST}: metadata lacks the run's profile; the run folder is damaged")
+    profile = profile_from_dict(stored, source=f"{run_dir / MANIFEST} profile")
+    if profile.backend != manifest.backend:
+        raise QcnnTlError(
+            f"{run_dir / MANIFEST} names backend {manifest.backend!r} but the run was submitted to {profile.backend!r} "
+            f"(its stored options); restore backend {profile.backend!r} or start a new run with `qcnn-tl evaluate`"
+        )
+    return profile
+
+
+def engine_summary(run_dir: str | os.PathLike[str]) -> EvaluationSummary | None:
+    """The summary of a run that ``evaluate`` computed in process with the engines (no jobs), else ``None``.
+
+    Such a folder holds ``evaluation.json`` and no ``manifest.json``.
+
+    Raises:
+        QcnnTlError: If its ``evaluation.json`` is unreadable (naming the file).
+    """
+    folder = Path(run_dir)
+    path = folder / SUMMARY_FILE
+    if (folder / MANIFEST).exists() or not path.is_file():
+        return None
+    try:
+        return EvaluationSummary.from_json(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        raise QcnnTlError(f"{path} is not an evaluation summary ({type(exc).__name__}: {exc})") from None
 
 
 def resume_evaluation(
@@ -294,10 +338,11 @@ def resume_evaluation(
     """
     folder = Path(run_dir)
     manifest = RunManifest.load(folder)
+    _run_profile(folder, manifest)
     verify_run(folder, manifest, repair=True)
     if not manifest.done:
-        target = _target_for_run(folder, manifest, cache_dir)
-        resume(folder, target.run_pubs(), fetch_job=target.fetch_job)
+        with _target_for_run(folder, manifest, cache_dir) as target:
+            resume(folder, target.run_pubs(), fetch_job=target.fetch_job)
     return finish(folder)
 
 
@@ -390,6 +435,7 @@ def run_status(run_dir: str | os.PathLike[str]) -> tuple[RunManifest, list[JobLi
     """
     folder = Path(run_dir)
     manifest = RunManifest.load(folder)
+    _run_profile(folder, manifest)
     verify_run(folder, manifest)
     jobs = [
         JobLine(k, c.variant, (c.start, c.stop - 1), chunk_state(manifest, c), c.job_id, c.submissions)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from qcnn_tl.c2c.training import C2CConfig
 from qcnn_tl.results import CnnInfo, ModelInfo, RunResult
 from qcnn_tl.training.config import TrainConfig
@@ -29,3 +31,21 @@ def result_json(
         noisy_test_accuracy=noisy or {},
     )
     return result.to_json()
+
+
+def qcnn_result(config: TrainConfig, weights: np.ndarray) -> RunResult[TrainConfig]:
+    """A QCNN's result with ``weights``, as `evaluate` and `run` read it (the other fields are placeholders)."""
+    return RunResult(
+        config=config,
+        model=ModelInfo("model", len(weights)),
+        test_accuracy=0.5,
+        train_accuracy=None,
+        num_train=0,
+        num_test=0,
+        steps=0,
+        loss_history=[],
+        wall_time_s=0.0,
+        cnn=CnnInfo("hash", 0.9),
+        versions={},
+        weights=np.asarray(weights, dtype=float).tolist(),
+    )

@@ -8,28 +8,15 @@ from qiskit.quantum_info import Statevector
 from qcnn_tl.circuits import build_qcnn
 from qcnn_tl.evaluation import compare_engines
 from qcnn_tl.qnn.readout import accuracy
-from qcnn_tl.results import CnnInfo, ModelInfo, RunResult
 from qcnn_tl.training.config import TrainConfig
+from tests.results import qcnn_result
 
 
 def test_exact_engine_and_aer_agree_on_a_trained_model(rng):
     config = TrainConfig(ansatz="U_TTN", encoding="angle")
     template = build_qcnn("U_TTN", "zx", encoding="angle")
     weights = rng.normal(size=template.num_weights)
-    model = RunResult(
-        config=config,
-        model=ModelInfo(template.name, template.num_weights, 8),
-        test_accuracy=0.5,
-        train_accuracy=None,
-        num_train=0,
-        num_test=0,
-        steps=0,
-        loss_history=[],
-        wall_time_s=0.0,
-        cnn=CnnInfo("h", 0.9),
-        versions={},
-        weights=weights.tolist(),
-    )
+    model = qcnn_result(config, weights)
     features = rng.normal(size=(7, 8))
     labels = rng.integers(0, 2, size=7)
     found = compare_engines(model, features, labels, batch=3)

@@ -6,15 +6,20 @@ Quantum through ``QiskitRuntimeService``, all jobs of a run in one ``Batch``) an
 mode on the fake device cut to the qubits the ISA circuit uses, so that error mitigation is simulated in
 seconds). A run has one *variant* per estimator setting: ``unmitigated``, and ``mitigated`` when the
 profile turns mitigation on. Estimators are built only when a job is submitted, so pricing a run
-creates none. Credentials come from ``QISKIT_IBM_TOKEN`` (and ``QISKIT_IBM_INSTANCE``,
-``QISKIT_IBM_CHANNEL``) or Qiskit's saved account; they are never printed or written.
+creates none. On ``ibm:<device>`` the ``Batch`` or ``Session`` is opened at the first submission and closed by
+:meth:`ExecutionTarget.close` (``with execution_target(...) as target:`` closes it on success, error and
+Ctrl-C); one still open when the target is garbage-collected or the interpreter exits is closed then.
+Credentials come from ``QISKIT_IBM_TOKEN`` (and ``QISKIT_IBM_INSTANCE``, ``QISKIT_IBM_CHANNEL``) or Qiskit's
+saved account; they are never printed or written.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,14 +36,17 @@ from qcnn_tl.backends.targets import fake_backend, ideal_estimator, ideal_isa, n
 from qcnn_tl.backends.transpile import IsaCircuit, transpile_for_target
 from qcnn_tl.errors import QcnnTlError
 
-RunPub = Callable[[QuantumCircuit, SparsePauliOp, Any], Any]
+log = logging.getLogger(__name__)
+
+Pub = tuple[QuantumCircuit, SparsePauliOp, Any]
+RunPubs = Callable[[Sequence[Pub]], Any]
 UNMITIGATED = "unmitigated"
 MITIGATED = "mitigated"
 
 
 @dataclass
 class ExecutionTarget:
-    """An ISA circuit and the estimators that run it.
+    """An ISA circuit and the estimators that run it; a context manager that closes its Runtime mode on exit.
 
     Attributes:
         name: The target's name.
@@ -51,6 +59,7 @@ class ExecutionTarget:
         device_target: The device's ``Target`` (``None`` for ideal Aer).
         options: Settings recorded in manifests (no credentials).
         run_backend: The backend Runtime jobs run on (the cut device in local mode; ``None`` for Aer).
+        mode: The lazily opened Runtime ``Batch``/``Session`` (``ibm:<device>`` only).
     """
 
     name: str
@@ -63,7 +72,20 @@ class ExecutionTarget:
     device_target: Target | None = None
     options: dict[str, Any] = field(default_factory=dict)
     run_backend: BackendV2 | None = None
+    mode: _LazyMode | None = None
     _estimators: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def close(self) -> None:
+        """Closes the Runtime ``Batch``/``Session`` if one was opened (a later submission opens a new one)."""
+        self._estimators.clear()
+        if self.mode is not None:
+            self.mode.close()
+
+    def __enter__(self) -> ExecutionTarget:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @property
     def local(self) -> bool:
@@ -75,18 +97,53 @@ class ExecutionTarget:
         """The variant a single answer comes from: ``mitigated`` if there is one."""
         return MITIGATED if MITIGATED in self.variants else UNMITIGATED
 
-    def run_pubs(self) -> dict[str, RunPub]:
-        """Per variant, a function that submits one ``(circuit, observable, rows)`` PUB and returns its job."""
+    def run_pubs(self) -> dict[str, RunPubs]:
+        """Per variant, a function that submits ``(circuit, observable, rows)`` PUBs as one job and returns it."""
 
-        def submitter(variant: str) -> RunPub:
-            def run_pub(circuit: QuantumCircuit, observable: SparsePauliOp, rows: Any) -> Any:
+        def submitter(variant: str) -> RunPubs:
+            def run_pubs(pubs: Sequence[Pub]) -> Any:
                 if variant not in self._estimators:
                     self._estimators[variant] = self.make_estimator(variant)
-                return self._estimators[variant].run([(circuit, observable, rows)])
+                return self._estimators[variant].run(list(pubs))
 
-            return run_pub
+            return run_pubs
 
         return {variant: submitter(variant) for variant in self.variants}
+
+
+class _LazyMode:
+    """Opens the Runtime ``Batch`` or ``Session`` at the first submission (so a dry run or a fetch opens none).
+
+    :meth:`close` closes it; so does a finalizer when this object is garbage-collected or the interpreter exits
+    (the same call, made once).
+    """
+
+    def __init__(self, open_mode: Callable[[], Any], kind: str) -> None:
+        self._open = open_mode
+        self.kind = kind
+        self._mode: Any = None
+        self._finalizer: weakref.finalize | None = None
+
+    def get(self) -> Any:
+        """The open mode (opened now if there is none)."""
+        if self._mode is None:
+            self._mode = self._open()
+            self._finalizer = weakref.finalize(self, _close_mode, self._mode)
+        return self._mode
+
+    def close(self) -> None:
+        """Closes the open mode, if any."""
+        if self._finalizer is not None:
+            self._finalizer()
+        self._mode, self._finalizer = None, None
+
+
+def _close_mode(mode: Any) -> None:
+    """Closes a Runtime mode; a failure is logged, never raised (it must not hide the error that ended a run)."""
+    try:
+        mode.close()
+    except Exception as exc:
+        log.warning("could not close the Runtime %s: %s: %s", type(mode).__name__, type(exc).__name__, exc)
 
 
 def _precision(shots: int) -> float:
@@ -141,7 +198,7 @@ def runtime_target(
     backend: BackendV2,
     profile: RunProfile,
     *,
-    mode: Any,
+    mode: _LazyMode | None,
     name: str,
     fetch_job: Callable[[str], Any] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -195,7 +252,7 @@ def runtime_target(
 
     options = {
         "engine": "qiskit_ibm_runtime.executor_estimator.Estimator",
-        "mode": "local" if local else "batch",
+        "mode": "local" if mode is None else mode.kind,
         "shots": profile.shots or 4000,
         "resilience_level": profile.resilience_level,
         "optimization_level": profile.optimization_level,
@@ -207,7 +264,17 @@ def runtime_target(
         "estimator_options": variants,
     }
     return ExecutionTarget(
-        name, isa, circuit, observable, variants, make_estimator, fetch_job, backend.target, options, run_backend
+        name,
+        isa,
+        circuit,
+        observable,
+        variants,
+        make_estimator,
+        fetch_job,
+        backend.target,
+        options,
+        run_backend,
+        mode,
     )
 
 
@@ -290,7 +357,7 @@ def execution_target(
             template,
             backend,
             profile,
-            mode=_LazyMode(lambda: (Session if session else Batch)(backend=backend)),
+            mode=_LazyMode(lambda: (Session if session else Batch)(backend=backend), "session" if session else "batch"),
             name=name,
             fetch_job=service.job,
             cache_dir=cache,
@@ -299,16 +366,3 @@ def execution_target(
         f"unknown backend {name!r}; expected 'aer', 'aer:<fake>', 'ibm:<device>' or 'ibm-local:<fake>' "
         "(e.g. aer:fake_brisbane)"
     )
-
-
-class _LazyMode:
-    """Opens the Runtime ``Batch`` or ``Session`` at the first submission (so a dry run or a fetch opens none)."""
-
-    def __init__(self, open_batch: Callable[[], Any]) -> None:
-        self._open = open_batch
-        self._batch: Any = None
-
-    def get(self) -> Any:
-        if self._batch is None:
-            self._batch = self._open()
-        return self._batch

@@ -35,7 +35,7 @@ from qcnn_tl.errors import QcnnTlError
 
 MANIFEST = "manifest.json"
 STATUSES = ("pending", "submitted", "done", "failed")
-RunPub = Callable[[QuantumCircuit, SparsePauliOp, np.ndarray], Any]
+RunPubs = Callable[[list[tuple[QuantumCircuit, SparsePauliOp, np.ndarray]]], Any]
 
 
 @dataclass
@@ -108,6 +108,8 @@ class RunManifest:
             data = json.loads(path.read_text())
         except FileNotFoundError:
             raise QcnnTlError(f"{run_dir} holds no run (no {MANIFEST}); is it a folder of `evaluate`?") from None
+        except UnicodeDecodeError as exc:
+            raise QcnnTlError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); {damaged}") from None
         except (OSError, json.JSONDecodeError) as exc:
             raise QcnnTlError(f"{path} is not readable JSON ({exc}); {damaged}") from None
         if not isinstance(data, dict):
@@ -179,7 +181,7 @@ def check_run_dir_free(run_dir: str | os.PathLike[str]) -> None:
     if (folder / MANIFEST).is_file():
         try:
             run_id = json.loads((folder / MANIFEST).read_text()).get("run_id", "?")
-        except (OSError, json.JSONDecodeError, AttributeError):
+        except (OSError, ValueError, AttributeError):  # unreadable, not UTF-8, not JSON, not an object
             run_id = "?"
         raise QcnnTlError(
             f"{folder} already holds run {run_id}; finish it with `qcnn-tl jobs fetch {folder}` or choose another "
@@ -328,7 +330,7 @@ def load_results(run_dir: str | os.PathLike[str], manifest: RunManifest) -> dict
 
 def resume(
     run_dir: str | os.PathLike[str],
-    run_pubs: Mapping[str, RunPub] | RunPub,
+    run_pubs: Mapping[str, RunPubs] | RunPubs,
     *,
     fetch_job: Callable[[str], Any] | None = None,
     after_submit: Callable[[int], None] | None = None,
@@ -337,8 +339,8 @@ def resume(
 
     Args:
         run_dir: The run folder.
-        run_pubs: Per variant, a function that submits one PUB and returns its job
-            (``estimator.run([pub])``); one function serves every variant.
+        run_pubs: Per variant, a function that submits a list of PUBs as one job and returns the job
+            (``estimator.run(pubs)``; each chunk is one PUB); one function serves every variant.
         fetch_job: Gets a job by id from the service (IBM); ``None``: local jobs.
         after_submit: Called with the chunk index after each submission is recorded (tests use it to
             interrupt a run).
@@ -364,7 +366,7 @@ def resume(
 
     def submit(index: int) -> Any:
         chunk = manifest.chunks[index]
-        job = pubs[chunk.variant](circuit, observable, rows[chunk.start : chunk.stop])
+        job = pubs[chunk.variant]([(circuit, observable, rows[chunk.start : chunk.stop])])
         chunk.job_id, chunk.status = str(job.job_id()), "submitted"
         chunk.submissions += 1
         chunk.pid = os.getpid() if manifest.local else None

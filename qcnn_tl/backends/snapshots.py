@@ -34,14 +34,28 @@ def snapshot_dir() -> Path:
     return package_data(SNAPSHOTS)
 
 
+def checkout_snapshot_dir() -> Path | None:
+    """The repository's ``noise_models/`` when qcnn_tl runs from a checkout (an editable install), else ``None``.
+
+    A checkout's snapshot folder sits beside ``pyproject.toml``; an installed package's sits inside ``qcnn_tl/``.
+    """
+    folder = snapshot_dir()
+    return folder if (folder.parent / "pyproject.toml").is_file() else None
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_snapshot(device_cls: type[FakeBackendV2], directory: Path | None = None) -> Path:
-    """Copies a fake device's configuration and properties into ``<directory>/<name>/`` (default: the shipped)."""
+def write_snapshot(device_cls: type[FakeBackendV2], directory: Path) -> Path:
+    """Copies a fake device's configuration and properties into ``<directory>/<name>/``.
+
+    Args:
+        device_cls: The fake device's class (from qiskit-ibm-runtime).
+        directory: Where the snapshot goes (created if needed).
+    """
     name = device_cls.backend_name
-    folder = (snapshot_dir() if directory is None else directory) / name
+    folder = directory / name
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
     for attr in ("conf_filename", "props_filename"):

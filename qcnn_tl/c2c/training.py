@@ -59,7 +59,12 @@ class C2CConfig:
     def __post_init__(self) -> None:
         HEADS[self.head]
         check_source(self)
-        check_settings(self, positive_ints=("epochs", "num_train", "batch_size", "cnn_epochs"), positive=("lr",))
+        check_settings(
+            self,
+            positive_ints=("epochs", "num_train", "batch_size", "cnn_epochs"),
+            positive=("lr",),
+            seeds=("seed", "cnn_seed"),
+        )
 
     @property
     def num_features(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from qcnn_tl.evaluation import format_summary, resume_evaluation, run_status
+from qcnn_tl.evaluation import engine_summary, format_summary, resume_evaluation, run_status
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -20,6 +20,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def command(args: argparse.Namespace) -> int:
     """Runs the subcommand."""
     run_dir = Path(args.run)
+    engine_run = engine_summary(run_dir)
+    if engine_run is not None:
+        print(
+            f"{run_dir}: run {engine_run.run_id} on {engine_run.backend} was computed in process by "
+            f"{engine_run.options.get('engine', 'the engines')}; engine runs have no jobs and are complete "
+            f"(results in {run_dir / 'evaluation.json'})"
+        )
+        return 0
     if args.action == "status":
         manifest, jobs = run_status(run_dir)
         done = sum(j.state == "done" for j in jobs)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from pathlib import Path
 
 from qcnn_tl.backends.targets import fake_backends
 from qcnn_tl.circuits import ENCODINGS, PAPER_ENCODINGS, PAPER_MODELS
@@ -41,11 +43,30 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=command)
 
 
+def check_output_file(option: str, path: str | None) -> None:
+    """Checks that ``path`` can be written as a file (nothing is created).
+
+    Raises:
+        ValueError: Naming ``option`` and ``path``: a folder, a missing parent folder, or no write permission.
+    """
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise ValueError(f"{option} {path} is a folder; give a file name")
+    if not target.parent.is_dir():
+        raise ValueError(f"{option} {path}: the folder {target.parent} does not exist")
+    if not os.access(target if target.exists() else target.parent, os.W_OK):
+        raise ValueError(f"{option} {path} is not writable")
+
+
 def command(args: argparse.Namespace) -> int:
     """Runs the subcommand."""
     unknown = [d for d in args.backend if d not in fake_backends()]
     if unknown:
         raise ValueError(f"unknown fake devices {unknown}; expected some of: {', '.join(sorted(fake_backends()))}")
+    check_output_file("--csv", args.csv)
+    check_output_file("--png", args.png)
     models = [
         (a, p)
         for a, p in PAPER_MODELS

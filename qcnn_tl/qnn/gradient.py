@@ -14,6 +14,7 @@ rows, sent in one ``run`` call.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -102,13 +103,21 @@ class BatchedParamShiftGradient(BaseEstimatorGradient):
         super().__init__(estimator)
         self._precision = precision
         self._rows_per_pub = rows_per_pub
-        self._plans: dict[int, ShiftPlan] = {}
+        self._plans: dict[int, tuple[weakref.ref[QuantumCircuit], ShiftPlan]] = {}
 
     def _plan(self, circuit: QuantumCircuit) -> ShiftPlan:
+        """The circuit's plan, built once while the circuit lives (circuits are unhashable: keyed by identity).
+
+        An entry holds a weak reference to its circuit and leaves the cache when the circuit is freed, so the
+        cache holds the plans of live circuits only and a new circuit never meets a dead one's plan.
+        """
         key = id(circuit)
-        if key not in self._plans:
-            self._plans[key] = ShiftPlan(circuit)
-        return self._plans[key]
+        entry = self._plans.get(key)
+        if entry is None or entry[0]() is not circuit:
+            plans = self._plans
+            entry = (weakref.ref(circuit, lambda _: plans.pop(key, None)), ShiftPlan(circuit))
+            self._plans[key] = entry
+        return entry[1]
 
     def _run(
         self,

@@ -13,12 +13,16 @@ shots. Each forward pass with gradients submits one set of jobs that holds every
   :math:`\Delta \in \{\pm1\}^W` per step and :math:`c` = :data:`SPSA_PERTURBATION`; each sample's Jacobian row
   is :math:`[f(w + c\Delta) - f(w - c\Delta)]/(2c)\,\Delta` (simultaneous perturbation, :math:`3B` rows).
 
-The loss gradient is then ``grad_out @ jacobian``, so the training loop, its optimiser, checkpoints and resume
-are those of the torch engines.
+The step's rows go out as PUBs of at most ``ROWS_PER_PUB`` rows, grouped into jobs of at most ``pubs_per_job`` PUBs
+(one job per step unless the step is very large). The loss gradient is then ``grad_out @ jacobian``, so the
+training loop, its optimiser, checkpoints and resume are those of the torch engines.
 
 **Journal.** Every submission is recorded in a :class:`StepJournal` folder: its job ids as soon as the jobs are
-submitted, its values and Jacobian as soon as they are back — before the optimiser uses them. Entries are keyed
-by a hash of the rows' inputs and weights. Training is deterministic given its checkpoint, so a run resumed
+submitted, its values and Jacobian as soon as they are back — before the optimiser uses them. The journal belongs to
+one *setting* (``identity.json``: the target's name, its shots, the SHA-256 of the submitted circuit and the
+estimator options): a run resumed with another backend, shot count, circuit or mitigation is refused with a message
+instead of replaying results measured under other settings. Entries are keyed by a hash of that setting and the
+rows' inputs and weights. Training is deterministic given its checkpoint, so a run resumed
 after a crash or a failed job replays the steps since its last checkpoint from the journal without submitting
 them again, fetches a step whose jobs were submitted to IBM Quantum but not collected (by job id), and submits
 only what was never submitted.
@@ -38,7 +42,9 @@ import torch
 from torch import nn
 
 from qcnn_tl._io import write_json
+from qcnn_tl._validate import is_positive_int
 from qcnn_tl.backends.execution import ExecutionTarget
+from qcnn_tl.backends.transpile import circuit_hash
 from qcnn_tl.circuits.qcnn import QCNNTemplate
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.qnn.gradient import ROWS_PER_PUB, ShiftPlan
@@ -46,7 +52,13 @@ from qcnn_tl.qnn.gradient import ROWS_PER_PUB, ShiftPlan
 log = logging.getLogger(__name__)
 
 GRADIENTS = ("param-shift", "spsa")
+PUBS_PER_JOB = 8
+"""Default most PUBs per job of :class:`EstimatorQCNN` (a step's PUBs in as few jobs as this allows)."""
 SPSA_PERTURBATION = 0.1
+
+
+IDENTITY = "identity.json"
+"""The file of a journal folder that records the setting its entries were measured under."""
 
 
 class StepJournal:
@@ -58,6 +70,37 @@ class StepJournal:
 
     def __init__(self, folder: str | os.PathLike[str] | None) -> None:
         self.folder = Path(folder) if folder is not None else None
+        self._identity: dict[str, Any] | None = None
+
+    def bind(self, identity: dict[str, Any]) -> None:
+        """Ties the journal to one setting (written with the first entry); refuses a folder of another setting.
+
+        Raises:
+            QcnnTlError: If the folder's entries were measured under another setting, or it holds entries but no
+                ``identity.json`` (naming the folder, the settings that differ and what to do).
+        """
+        self._identity = identity
+        if self.folder is None or not self.folder.is_dir():
+            return
+        path = self.folder / IDENTITY
+        if not path.is_file():
+            if len(self):
+                raise QcnnTlError(
+                    f"journal {self.folder} holds steps but no {IDENTITY} (an older qcnn_tl wrote it), so the backend, "
+                    "shots and circuit they were measured with are unknown; delete the folder to measure them again"
+                )
+            return
+        try:
+            recorded = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise QcnnTlError(f"{path} is unreadable ({exc}); delete the journal folder to start it again") from None
+        differ = [k for k in sorted(set(identity) | set(recorded)) if identity.get(k) != recorded.get(k)]
+        if differ:
+            changes = "; ".join(f"{k}: {recorded.get(k)!r} in the journal, {identity.get(k)!r} now" for k in differ)
+            raise QcnnTlError(
+                f"journal {self.folder} was measured under other settings ({changes}); resume with the journal's "
+                "settings, or train into a new output folder"
+            )
 
     def _path(self, key: str) -> Path:
         assert self.folder is not None
@@ -82,10 +125,14 @@ class StepJournal:
         """Writes (or replaces) the entry of ``key`` atomically."""
         if self.folder is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
+            if self._identity is not None and not (self.folder / IDENTITY).is_file():
+                write_json(self.folder / IDENTITY, self._identity)
             write_json(self._path(key), entry)
 
     def __len__(self) -> int:
-        return 0 if self.folder is None or not self.folder.is_dir() else len(list(self.folder.glob("*.json")))
+        if self.folder is None or not self.folder.is_dir():
+            return 0
+        return sum(path.name != IDENTITY for path in self.folder.glob("*.json"))
 
 
 class _WithJacobian(torch.autograd.Function):
@@ -105,12 +152,16 @@ class _WithJacobian(torch.autograd.Function):
 class EstimatorQCNN(nn.Module):
     """The QCNN on an execution target's estimator, its weight gradient measured by the estimator too.
 
+    A context manager: leaving ``with EstimatorQCNN(...) as model:`` closes the target's Runtime ``Session``.
+
     Args:
         template: The QCNN template.
         target: Where the circuits run (its primary variant: mitigated if the profile mitigates).
         gradient: ``"param-shift"`` (exact in expectation) or ``"spsa"`` (3 rows per sample and step).
         journal: Where job ids and results go before they are used.
         seed: Seed of the SPSA perturbations (each step's is drawn from the seed and the step's rows).
+        pubs_per_job: Most PUBs (of at most ``ROWS_PER_PUB`` rows each) sent in one job; a parameter-shift step
+            has at least two (the circuit at the weights and its shifted copy), so it is one job by default.
         initial_weights: Starting weights ``(num_weights,)``.
 
     Raises:
@@ -125,6 +176,7 @@ class EstimatorQCNN(nn.Module):
         gradient: str = "spsa",
         journal: StepJournal | None = None,
         seed: int = 0,
+        pubs_per_job: int = PUBS_PER_JOB,
         initial_weights: torch.Tensor | np.ndarray | None = None,
     ) -> None:
         super().__init__()
@@ -135,6 +187,9 @@ class EstimatorQCNN(nn.Module):
         self.gradient = gradient
         self.journal = journal if journal is not None else StepJournal(None)
         self.seed = int(seed)
+        if not is_positive_int(pubs_per_job):
+            raise ValueError(f"pubs_per_job must be a positive integer; got {pubs_per_job!r}")
+        self.pubs_per_job = pubs_per_job
         weights = torch.zeros(template.num_weights, dtype=torch.float64)
         if initial_weights is not None:
             given = torch.as_tensor(initial_weights, dtype=torch.float64)
@@ -151,6 +206,25 @@ class EstimatorQCNN(nn.Module):
         self._columns = np.array([position[n] for n in circuit_names])
         self._plan = ShiftPlan(target.circuit) if gradient == "param-shift" else None
         self._run = target.run_pubs()[target.primary]
+        identity = {
+            "backend": target.name,
+            "shots": target.options.get("shots"),
+            "circuit_sha256": circuit_hash(target.circuit),
+            "variant": target.primary,
+            "estimator_options": target.variants[target.primary],
+        }
+        self._identity_digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+        self.journal.bind(identity)
+
+    def close(self) -> None:
+        """Closes the target's Runtime ``Session`` (:meth:`~qcnn_tl.backends.execution.ExecutionTarget.close`)."""
+        self.target.close()
+
+    def __enter__(self) -> EstimatorQCNN:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def prepare(self, features: torch.Tensor | np.ndarray) -> torch.Tensor:
         """Input-parameter values for ``features`` (amplitude angles or raw angles)."""
@@ -172,7 +246,11 @@ class EstimatorQCNN(nn.Module):
         """Values ``(B,)`` and, if asked, the weight Jacobian ``(B, W)``, from the journal or the estimator."""
         key = hashlib.sha256(
             b"|".join(
-                [inputs.astype(np.float64).tobytes(), weights.astype(np.float64).tobytes()]
+                [
+                    self._identity_digest.encode(),
+                    inputs.astype(np.float64).tobytes(),
+                    weights.astype(np.float64).tobytes(),
+                ]
                 + [str(x).encode() for x in (self.gradient if jacobian else "values", self.seed, inputs.shape)]
             )
         ).hexdigest()[:24]
@@ -184,11 +262,12 @@ class EstimatorQCNN(nn.Module):
             log.info("collecting the jobs of journal entry %s: %s", key, entry["job_ids"])
             jobs = [self.target.fetch_job(job_id) for job_id in entry["job_ids"]]
         else:
-            jobs = [self._run(*pub) for pub in pubs]
+            n = self.pubs_per_job
+            jobs = [self._run(pubs[i : i + n]) for i in range(0, len(pubs), n)]
             ids = [_job_id(job) for job in jobs]
             self.journal.record(key, {"status": "submitted", "backend": self.target.name, "job_ids": ids})
         try:
-            evs = np.concatenate([np.ravel(job.result()[0].data.evs) for job in jobs])
+            evs = np.concatenate([np.ravel(pub.data.evs) for job in jobs for pub in job.result()])
         except Exception as exc:
             raise QcnnTlError(
                 f"an estimator job of this step failed on {self.target.name} ({type(exc).__name__}: {exc}); "

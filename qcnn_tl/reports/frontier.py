@@ -46,11 +46,6 @@ class FrontierRow:
     model: tuple[str, str] = ("U_SU4", "zx")
     task: str = "0,1"
 
-    @property
-    def model_label(self) -> str:
-        """``"U_SU4 / zx"``."""
-        return " / ".join(self.model)
-
 
 def frontier_rows(sweep_dir: str | os.PathLike[str], transpile_csv: str | os.PathLike[str]) -> list[FrontierRow]:
     """The sweep's noiseless-trained QCNN cells with their cost: by model, task, then the registry's encoding order."""

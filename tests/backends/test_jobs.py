@@ -64,7 +64,8 @@ class FakeService:
         self.jobs, self.submitted, self.fail, self.crash_after = {}, [], set(fail), crash_after
         self.results_read_before_all_submitted = False
 
-    def run_pub(self, circuit, observable, rows):
+    def run_pub(self, pubs):
+        ((_, _, rows),) = pubs  # one PUB per job
         job_id = f"job-{len(self.submitted)}"
         self.submitted.append(tuple(rows[:, 0]))
         self.jobs[job_id] = FakeJob(job_id, rows, fail=job_id in self.fail)
@@ -89,8 +90,8 @@ class TestBatch:
             order.append(("result", self._id))
             return original(self)
 
-        def run_pub(c, o, rows):
-            job = service.run_pub(c, o, rows)
+        def run_pub(pubs):
+            job = service.run_pub(pubs)
             order.append(("submit", job.job_id()))
             return job
 

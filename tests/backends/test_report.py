@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from qcnn_tl.cli.main import main
 from qcnn_tl.reports.transpile_report import transpile_report
 
@@ -58,3 +60,22 @@ def test_cli_initial_layout_errors_name_the_argument(capsys):
     assert "initial_layout qubits must be integers in 0..132; got [999]" in capsys.readouterr().err
     assert main([*base, "--encoding", "angle", "--initial-layout", "0", "1", "2", "3", "4", "5", "6", "6"]) == 2
     assert "initial_layout names physical qubits more than once: [6]" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["--csv", "--png"])
+def test_cli_unwritable_output_is_named_before_transpiling(option, tmp_path, capsys, monkeypatch):
+    def no_transpiling(*args, **kwargs):
+        raise AssertionError("transpiled before the output was checked")
+
+    monkeypatch.setattr("qcnn_tl.cli.transpile_report.transpile_report", no_transpiling)
+    base = ["transpile-report", "--backend", "fake_torino", "--ansatz", "U_TTN", "--pooling", "zx"]
+    missing = tmp_path / "no" / "such" / "out.csv"
+    assert main([*base, option, str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert f"{option} {missing}: the folder {missing.parent} does not exist" in err and err.count("\n") == 1
+    assert main([*base, option, str(tmp_path)]) == 2
+    assert f"{option} {tmp_path} is a folder" in capsys.readouterr().err
+    monkeypatch.setattr("os.access", lambda path, mode: False)  # a read-only folder (root ignores chmod)
+    assert main([*base, option, str(tmp_path / "out")]) == 2
+    assert f"{option} {tmp_path / 'out'} is not writable" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

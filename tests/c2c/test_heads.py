@@ -30,6 +30,12 @@ def test_unknown_head_lists_the_valid_ones():
         C2CConfig(num_train=0)
 
 
+@pytest.mark.parametrize(("field", "value"), [("seed", -5), ("seed", 1.5), ("cnn_seed", True), ("cnn_seed", 2**63)])
+def test_seeds_are_checked(field, value):
+    with pytest.raises(ValueError, match=rf"{field} must be an integer in \[0, 2\*\*63\); got {value!r}"):
+        C2CConfig(**{field: value})
+
+
 def _data(rng_seed: int = 0, n: int = 600) -> TaskData:
     g = torch.Generator().manual_seed(rng_seed)
     y = torch.randint(0, 2, (n,), generator=g)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Literal
 
 import pytest
 import torch
@@ -65,13 +66,16 @@ def test_each_width_is_cached_on_its_own(data_dir, tmp_path, monkeypatch):
 
 def small_task_data(checkpoint, data_dir, *, train: int, test: int) -> TaskData:
     """MNIST 0 vs 1 features of the first ``train``/``test`` task images under ``checkpoint``'s CNN."""
-    parts = []
-    for split, count in (("train", train), ("test", test)):
-        images, digits = load_images("mnist", split, data_dir=data_dir)
+
+    def split(name: Literal["train", "test"], count: int) -> tuple[torch.Tensor, torch.Tensor]:
+        images, digits = load_images("mnist", name, data_dir=data_dir)
         index, labels = parse_task("0,1").select(digits)
-        features = cnn_backbone(checkpoint).extract(images[index[:count]]).to(torch.float64)
-        parts += [features, labels[:count]]
-    return TaskData(*parts, checkpoint.content_hash, float(checkpoint.metadata["test_accuracy"]))
+        return cnn_backbone(checkpoint).extract(images[index[:count]]).to(torch.float64), labels[:count]
+
+    (train_x, train_y), (test_x, test_y) = split("train", train), split("test", test)
+    return TaskData(
+        train_x, train_y, test_x, test_y, checkpoint.content_hash, float(checkpoint.metadata["test_accuracy"])
+    )
 
 
 @pytest.mark.parametrize("encoding", ["amplitude-hybrid4-2", "angular-hybrid2-3"])

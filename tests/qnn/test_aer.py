@@ -26,6 +26,7 @@ def agreement(ansatz, pooling, encoding, rng, *, gradient: bool, samples: int = 
     if gradient:
         jac = np.stack([torch.autograd.grad(ev[i], w, retain_graph=True)[0].numpy() for i in range(samples)])
         _, aer_jac = qnn.backward(inputs, weights)
+        assert aer_jac is not None
         np.testing.assert_allclose(aer_jac[:, 0, :], jac, atol=1e-6)
 
 

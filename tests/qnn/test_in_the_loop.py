@@ -12,7 +12,7 @@ from qcnn_tl.backends.targets import fake_backend
 from qcnn_tl.circuits import build_qcnn
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.qnn.exact import ExactEngine
-from qcnn_tl.qnn.in_the_loop import SPSA_PERTURBATION, EstimatorQCNN, StepJournal
+from qcnn_tl.qnn.in_the_loop import IDENTITY, SPSA_PERTURBATION, EstimatorQCNN, StepJournal
 from qcnn_tl.qnn.noisy import NoisyEngine, device_noise
 
 
@@ -20,6 +20,11 @@ def _model(backend: str, gradient: str, tmp_path, *, shots: int = 0, ansatz: str
     template = build_qcnn(ansatz, "zx", encoding="angle")
     target = execution_target(template, RunProfile(backend=backend, shots=shots), cache_dir=tmp_path / "cache")
     return EstimatorQCNN(template, target, gradient=gradient, journal=StepJournal(tmp_path / "journal"), seed=3)
+
+
+def _entries(tmp_path):
+    """The journal's step entries (its identity file aside)."""
+    return [p for p in (tmp_path / "journal").glob("*.json") if p.name != IDENTITY]
 
 
 def _jacobian(engine, inputs, weights):
@@ -96,8 +101,8 @@ def test_submitted_jobs_are_collected_by_id_after_a_crash(tmp_path, rng):
     jobs = {}
     submit = model._run
 
-    def crash_after_submitting(*pub):
-        job = submit(*pub)
+    def crash_after_submitting(pubs):
+        job = submit(pubs)
         jobs[job.job_id()] = job
         raise KeyboardInterrupt
 
@@ -106,10 +111,10 @@ def test_submitted_jobs_are_collected_by_id_after_a_crash(tmp_path, rng):
         model.measure(inputs, weights, jacobian=True)
     # The job id was not recorded (the crash came before the journal write), so it is submitted again;
     # a job id that was recorded is fetched from the service instead.
-    assert not list((tmp_path / "journal").glob("*.json"))
+    assert not _entries(tmp_path)
     model._run = submit
     values, _ = model.measure(inputs, weights, jacobian=True)
-    [path] = (tmp_path / "journal").glob("*.json")
+    [path] = _entries(tmp_path)
     recorded = path.read_text()
     path.write_text(recorded.replace('"status": "done"', '"status": "submitted"'))
     resumed = _model("aer:fake_brisbane", "spsa", tmp_path, shots=500)
@@ -144,7 +149,7 @@ def test_unreadable_journal_entry_and_bad_arguments(tmp_path, rng):
     inputs = model.prepare(rng.normal(size=(1, 8))).numpy()
     weights = np.zeros(model.template.num_weights)
     model.measure(inputs, weights, jacobian=False)
-    [path] = (tmp_path / "journal").glob("*.json")
+    [path] = _entries(tmp_path)
     path.write_text("{not json")
     with pytest.raises(QcnnTlError, match=r"unreadable.*delete it"):
         model.measure(inputs, weights, jacobian=False)
@@ -152,3 +157,49 @@ def test_unreadable_journal_entry_and_bad_arguments(tmp_path, rng):
         EstimatorQCNN(model.template, model.target, gradient="adam")
     with pytest.raises(ValueError, match="initial_weights must have shape"):
         EstimatorQCNN(model.template, model.target, initial_weights=np.zeros(3))
+
+
+class TestJournalSetting:
+    """A journal replays only steps measured under the same backend, shots, circuit and estimator options."""
+
+    def _measure_once(self, tmp_path, rng, **kwargs):
+        model = _model("aer", "spsa", tmp_path, **kwargs)
+        model.measure(
+            model.prepare(rng.normal(size=(1, 8))).numpy(), np.zeros(model.template.num_weights), jacobian=False
+        )
+        assert len(model.journal) == 1  # the identity file is not a step
+
+    def test_other_shots_are_refused(self, tmp_path, rng):
+        self._measure_once(tmp_path, rng, shots=500)
+        with pytest.raises(QcnnTlError, match=r"other settings \(.*shots: 500 in the journal, 100 now\)"):
+            _model("aer", "spsa", tmp_path, shots=100)
+        _model("aer", "spsa", tmp_path, shots=500)  # the same setting resumes
+
+    def test_another_backend_or_circuit_is_refused(self, tmp_path, rng):
+        self._measure_once(tmp_path, rng)
+        with pytest.raises(QcnnTlError, match=r"backend: 'aer' in the journal, 'aer:fake_brisbane' now"):
+            _model("aer:fake_brisbane", "spsa", tmp_path)
+        with pytest.raises(QcnnTlError, match="circuit_sha256"):
+            _model("aer", "spsa", tmp_path, ansatz="U_SU4")
+
+    def test_steps_without_an_identity_are_refused(self, tmp_path, rng):
+        self._measure_once(tmp_path, rng)
+        (tmp_path / "journal" / IDENTITY).unlink()
+        with pytest.raises(QcnnTlError, match=f"holds steps but no {IDENTITY}.*delete the folder"):
+            _model("aer", "spsa", tmp_path)
+
+
+def test_a_parameter_shift_step_is_one_job_of_several_pubs(tmp_path, rng):
+    inputs, weights = rng.normal(size=(2, 8)), rng.normal(size=12)
+    found = {}
+    for pubs_per_job in (1, 8):
+        model = _model("aer", "param-shift", tmp_path / str(pubs_per_job))
+        model.pubs_per_job = pubs_per_job
+        jobs, submit = [], model._run
+        model._run = lambda pubs, submit=submit, jobs=jobs: jobs.append(len(pubs)) or submit(pubs)
+        found[pubs_per_job] = model.measure(model.prepare(inputs).numpy(), weights, jacobian=True)
+        assert jobs == ([1, 1] if pubs_per_job == 1 else [2])  # the circuit at the weights, its shifted copy
+    np.testing.assert_array_equal(found[1][0], found[8][0])
+    np.testing.assert_array_equal(found[1][1], found[8][1])
+    with pytest.raises(ValueError, match="pubs_per_job must be a positive integer; got 0"):
+        EstimatorQCNN(model.template, model.target, pubs_per_job=0)

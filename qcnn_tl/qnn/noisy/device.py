@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from types import SimpleNamespace
 
 import numpy as np
@@ -46,6 +47,9 @@ class DeviceNoise:
 
     _ptms: dict[tuple[str, tuple[int, ...]], np.ndarray | None] = field(default_factory=dict, compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        check_noise_model_internals(self.noise_model)
+
     def gate_error_ptm(self, name: str, qubits: tuple[int, ...]) -> np.ndarray | None:
         """The PTM of :meth:`gate_error` (computed once per instruction and qubits; ``None``: no error)."""
         key = (name, qubits)
@@ -68,9 +72,30 @@ class DeviceNoise:
         """The readout error of physical ``qubit`` (``None``: none)."""
         return self.noise_model._local_readout_errors.get((qubit,), self.noise_model._default_readout_error)
 
-    def noisy_instructions(self) -> set[str]:
-        """Names of the instructions that carry a quantum error."""
-        return set(self.noise_model._local_quantum_errors) | set(self.noise_model._default_quantum_errors)
+
+NOISE_MODEL_INTERNALS = (
+    "_local_quantum_errors",
+    "_default_quantum_errors",
+    "_local_readout_errors",
+    "_default_readout_error",
+)
+"""The private ``NoiseModel`` attributes :class:`DeviceNoise` reads: Aer has no public lookup of the error that
+follows an instruction on given qubits (checked against qiskit-aer 0.18)."""
+
+
+def check_noise_model_internals(noise_model: NoiseModel) -> None:
+    """Checks that ``noise_model`` has the private attributes :class:`DeviceNoise` reads.
+
+    Raises:
+        QcnnTlError: Naming the installed qiskit-aer version and the missing attribute.
+    """
+    missing = [name for name in NOISE_MODEL_INTERNALS if not hasattr(noise_model, name)]
+    if missing:
+        raise QcnnTlError(
+            f"the noisy engine reads NoiseModel.{missing[0]}, which qiskit-aer {version('qiskit-aer')} no longer "
+            "has (it was written against qiskit-aer 0.18); install qiskit-aer 0.18 or use Aer estimator jobs "
+            "(--simulator aer) until qcnn_tl supports this release"
+        )
 
 
 AER_THRESHOLD = 1e-10
