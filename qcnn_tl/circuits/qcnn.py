@@ -27,6 +27,7 @@ from qcnn_tl._registry import Registry
 from qcnn_tl.circuits.ansatz import ANSATZES, Ansatz
 from qcnn_tl.circuits.encoding import ENCODINGS, Encoding
 from qcnn_tl.circuits.pooling import POOLINGS, Pooling
+from qcnn_tl.circuits.user_circuits import unrolled
 
 Pair = tuple[int, int]
 B = TypeVar("B", Ansatz, Pooling, Encoding)
@@ -264,6 +265,8 @@ def build_qcnn(
     circuit = enc_qc.copy()
     circuit.barrier()
     circuit.compose(weights_qc, inplace=True)
+    # Entries given as objects may build with any gates; every engine runs Qiskit's standard ones.
+    circuit = unrolled(circuit, "template")
     circuit.name = f"{enc.name}_{conv.name}_{pool.name}"
     return QCNNTemplate(
         circuit=circuit,

@@ -6,7 +6,7 @@ A block registered here is used by name like a built-in (``TrainConfig(ansatz="m
 :func:`restore_blocks` registers them again in another process. An encoding with a Python ``input_values``
 function is stored without it (``missing``): its model is rebuilt only where the encoding is registered.
 
->>> from qiskit.circuit import ParameterVector, QuantumCircuit
+>>> from qiskit.circuit import Parameter, QuantumCircuit
 >>> t = ParameterVector("t", 2)
 >>> block = QuantumCircuit(2)
 >>> _ = block.ry(t[0], 0), block.ry(t[1], 1), block.cz(0, 1)
@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import base64
 import io
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
 import numpy as np
 from qiskit import qpy
-from qiskit.circuit import ParameterVector, QuantumCircuit
+from qiskit.circuit import Parameter, QuantumCircuit
 
 from qcnn_tl.circuits.ansatz import ANSATZES, Ansatz
 from qcnn_tl.circuits.encoding import ENCODINGS, Encoding
@@ -38,6 +39,7 @@ from qcnn_tl.circuits.user_circuits import BlockSource, same_circuit
 BlockKind = Literal["ansatz", "pooling", "encoding"]
 
 _MISSING_INPUT_VALUES = "input_values (a Python function)"
+_STORED_PARAMETERS = uuid.UUID("5b0c7d2e-4f61-4a7e-9a52-2f8f6c1e0b13")
 
 
 def register_ansatz(ansatz: str | Ansatz, block: BlockSource | None = None, *, num_params: int | None = None) -> Ansatz:
@@ -153,8 +155,9 @@ class BlockDefinition:
         kind: ``"ansatz"``, ``"pooling"`` or ``"encoding"``.
         name: Its registry name.
         num_params: Weights per block (ansatz, pooling), or input parameters (encoding).
-        qpy: The circuit as base64 QPY: a block on two qubits with parameters ``θ[0..num_params-1]`` in the
-            weights' order, or the encoding with its inputs ``x[0..num_params-1]`` in their order.
+        qpy: The circuit as base64 QPY: a block on two qubits with parameters ``θ0, θ1, …`` (zero-padded) in
+            the weights' order, or the encoding with its inputs ``x0, x1, …`` in their order; the same block
+            gives the same text in every process.
         num_features: The feature width (encodings).
         missing: What the file cannot hold (``"input_values (a Python function)"``); then the block is
             rebuilt only where it is registered.
@@ -219,19 +222,31 @@ def _qpy(circuit: QuantumCircuit) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def _stored_parameters(prefix: str, count: int) -> list[Parameter]:
+    """``count`` parameters ``<prefix>0…``, zero-padded so that sorting by name keeps their order.
+
+    Their UUIDs derive from their names, so that a stored circuit is the same QPY in every process.
+    """
+    width = len(str(max(count - 1, 0)))
+    names = [f"{prefix}{i:0{width}d}" for i in range(count)]
+    return [Parameter(name, uuid=uuid.uuid5(_STORED_PARAMETERS, name)) for name in names]
+
+
 def _block_circuit(entry: Ansatz | Pooling) -> QuantumCircuit:
-    """The block on two qubits with parameters ``θ`` in the weights' order."""
+    """The block on two qubits with parameters ``θ0…`` in the weights' order."""
     if entry.build is None:
         raise ValueError(f"pooling {entry.name!r} has no circuit to store (use the built-in 'none')")
-    qc = QuantumCircuit(2)
-    entry.build(qc, ParameterVector("θ", entry.num_params), 0, 1)
+    qc = QuantumCircuit(2, name=entry.name)
+    entry.build(qc, _stored_parameters("θ", entry.num_params), 0, 1)
     return qc
 
 
 def _encoding_circuit(entry: Encoding, num_qubits: int) -> QuantumCircuit:
-    """The encoding on ``num_qubits`` with its inputs renamed ``x`` in their order."""
+    """The encoding on ``num_qubits`` with its inputs renamed ``x0…`` in their order."""
     circuit, inputs = entry.build(num_qubits)
-    return circuit.assign_parameters(dict(zip(inputs, ParameterVector("x", len(inputs)), strict=True)))
+    stored = circuit.assign_parameters(dict(zip(inputs, _stored_parameters("x", len(inputs)), strict=True)))
+    stored.name = entry.name
+    return stored
 
 
 def _restorable(entry: Encoding, num_qubits: int) -> bool:

@@ -115,6 +115,26 @@ class TestAnsatz:
         expected = Operator(qc.assign_parameters(values))
         assert Operator(ansatz.circuit(list(values))).equiv(expected, atol=1e-10)
 
+    def test_an_entry_built_with_custom_gates_gives_a_template_of_standard_gates(self, rng):
+        class MyRzx(Gate):
+            def __init__(self, theta):
+                super().__init__("my_rzx", 2, [theta])
+
+            def _define(self):
+                qc = QuantumCircuit(2)
+                qc.rzx(self.params[0], 0, 1)
+                self.definition = qc
+
+        def build(qc, w, a, b):
+            qc.append(MyRzx(w[0]), [a, b])
+
+        template = build_qcnn(Ansatz("raw", 1, build), "zx", encoding="angle")
+        assert {inst.operation.name for inst in template.circuit.data} == {"ry", "rzx", "crz", "crx", "x", "barrier"}
+        assert template.circuit.num_parameters == 8 + 3 + 6
+        x, w = rng.normal(size=8), rng.normal(size=template.num_weights)
+        reference = build_qcnn(Ansatz("by_hand", 1, lambda qc, w, a, b: qc.rzx(w[0], a, b)), "zx", encoding="angle")
+        assert statevector_ev(template, x, w) == pytest.approx(statevector_ev(reference, x, w), abs=1e-12)
+
     def test_template_matches_statevector_of_the_gates_written_out(self, rng):
         """The registered block in a whole template against the same block as a hand-written build function."""
         register_ansatz("ryrz_cz", ry_rz_cz_ry())
