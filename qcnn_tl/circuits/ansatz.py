@@ -22,7 +22,7 @@ class Ansatz:
     """A two-qubit convolution block of the QCNN (docs/method.md, *Convolution ansatzes*).
 
     Attributes:
-        name: The paper's name (``"U_SU4"``).
+        name: The paper's name (``"U_SU4"``), or a user's for their own block.
         num_params: Number of weights :math:`|U|`.
         build: Appends the block to ``circuit`` on qubits ``(a, b)`` with the given weights.
     """

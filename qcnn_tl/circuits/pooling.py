@@ -21,7 +21,7 @@ class Pooling:
     """A pooling block of the QCNN (docs/method.md, *Pooling*).
 
     Attributes:
-        name: ``"zx"``, ``"generalized"`` or ``"none"``.
+        name: ``"zx"``, ``"generalized"``, ``"none"``, or a user's for their own block.
         num_params: Number of weights :math:`|V|` per pooling level.
         build: Appends the block on ``(control, target)``; ``None`` for no pooling.
         label: The paper's description.

@@ -157,6 +157,10 @@ class TestAnsatz:
     def test_reregistering_the_same_block_is_a_no_op(self):
         first = register_ansatz("ryrz_cz", ry_rz_cz_ry())
         assert register_ansatz("ryrz_cz", ry_rz_cz_ry()) is first
+        encoding = register_encoding("rx8", rx_encoding())
+        assert register_encoding("rx8", rx_encoding()) is encoding
+        pooling = register_pooling("my_zx", zx_pooling_circuit())
+        assert register_pooling("my_zx", zx_pooling_circuit()) is pooling
 
     def test_builtins_are_unchanged_and_kept(self):
         assert list(ANSATZES)[:11] == [

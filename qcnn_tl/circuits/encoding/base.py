@@ -107,54 +107,62 @@ class Encoding:
             )
         if not isinstance(width, int) or isinstance(width, bool) or width < 1:
             raise ValueError(f"num_features must be a positive integer; got {num_features!r}")
-        source = CircuitSource(name, unrolled(circuit, "encoding circuit"), width)
-        return cls(name, source.build, source.num_features, FeatureValues(name, width, num_inputs, input_values))
+        build = CircuitBuild(name, unrolled(circuit, "encoding circuit"))
+        return cls(name, build, FixedWidth(name, n, width), FeatureValues(name, width, num_inputs, input_values))
 
 
 @dataclass(frozen=True, eq=False)
-class CircuitSource:
-    """The template builder and feature width of an encoding given as a circuit.
+class CircuitBuild:
+    """The template builder of an encoding given as a circuit: ``num_qubits -> (circuit, input_params)``.
 
     Two are equal when their circuits are equal up to the names of their parameters.
 
     Attributes:
         name: The encoding's name, for messages.
         circuit: The encoding, unrolled to standard gates; its parameters are the inputs.
-        width: The feature width.
     """
 
     name: str
     circuit: QuantumCircuit
-    width: int
 
-    def build(self, num_qubits: int) -> tuple[QuantumCircuit, tuple[Parameter, ...]]:
+    def __call__(self, num_qubits: int) -> tuple[QuantumCircuit, tuple[Parameter, ...]]:
         """The circuit and its input parameters.
 
         Raises:
             ValueError: If ``num_qubits`` is not the circuit's.
         """
-        self.num_features(num_qubits)
+        check_defined_on(self.name, self.circuit.num_qubits, num_qubits)
         return self.circuit.copy(), tuple(self.circuit.parameters)
 
-    def num_features(self, num_qubits: int) -> int:
-        """The feature width.
-
-        Raises:
-            ValueError: If ``num_qubits`` is not the circuit's.
-        """
-        if num_qubits != self.circuit.num_qubits:
-            raise ValueError(
-                f"{self.name} encoding is defined on {self.circuit.num_qubits} qubits; got num_qubits={num_qubits!r}"
-            )
-        return self.width
-
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, CircuitSource) and self.width == other.width and same_circuit(self.circuit, other.circuit)
-        )
+        return isinstance(other, CircuitBuild) and same_circuit(self.circuit, other.circuit)
 
     def __hash__(self) -> int:
         return hash((self.circuit.num_qubits, self.circuit.num_parameters))
+
+
+@dataclass(frozen=True)
+class FixedWidth:
+    """The feature width of an encoding defined on one number of qubits: ``num_qubits -> width``.
+
+    Attributes:
+        name: The encoding's name, for messages.
+        num_qubits: The qubits it is defined on.
+        width: Its feature width.
+    """
+
+    name: str
+    num_qubits: int
+    width: int
+
+    def __call__(self, num_qubits: int) -> int:
+        """The feature width.
+
+        Raises:
+            ValueError: If ``num_qubits`` is not the encoding's.
+        """
+        check_defined_on(self.name, self.num_qubits, num_qubits)
+        return self.width
 
 
 @dataclass(frozen=True)
@@ -209,7 +217,12 @@ def as_feature_matrix(features: np.ndarray, width: int | None, what: str) -> np.
     return array
 
 
+def check_defined_on(name: str, defined_on: int, num_qubits: int) -> None:
+    """Raises ``ValueError`` unless ``num_qubits`` is the ``defined_on`` qubits of encoding ``name``."""
+    if num_qubits != defined_on:
+        raise ValueError(f"{name} encoding is defined on {defined_on} qubits; got num_qubits={num_qubits!r}")
+
+
 def check_hybrid_qubits(name: str, num_qubits: int) -> None:
     """Raises ``ValueError`` unless ``num_qubits`` is the hybrids' 8."""
-    if num_qubits != HYBRID_NUM_QUBITS:
-        raise ValueError(f"{name} encoding is defined on {HYBRID_NUM_QUBITS} qubits; got num_qubits={num_qubits!r}")
+    check_defined_on(name, HYBRID_NUM_QUBITS, num_qubits)
