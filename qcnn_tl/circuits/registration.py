@@ -6,7 +6,7 @@ A block registered here is used by name like a built-in (``TrainConfig(ansatz="m
 :func:`restore_blocks` registers them again in another process. An encoding with a Python ``input_values``
 function is stored without it (``missing``): its model is rebuilt only where the encoding is registered.
 
->>> from qiskit.circuit import Parameter, QuantumCircuit
+>>> from qiskit.circuit import ParameterVector, QuantumCircuit
 >>> t = ParameterVector("t", 2)
 >>> block = QuantumCircuit(2)
 >>> _ = block.ry(t[0], 0), block.ry(t[1], 1), block.cz(0, 1)

@@ -360,3 +360,11 @@ class TestDefinitions:
         out = subprocess.run([sys.executable, "-c", script, stored, values], capture_output=True, text=True, check=True)
         expected = statevector_ev(build_qcnn("ryrz_cz", "zx", encoding="angle"), x, w)
         assert float(out.stdout) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("module", ["registration", "ansatz", "encoding.base"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    assert doctest.testmod(importlib.import_module(f"qcnn_tl.circuits.{module}")).failed == 0
