@@ -47,11 +47,17 @@ def unrolled(circuit: QuantumCircuit, argument: str) -> QuantumCircuit:
         argument: How messages name it (``"block"``, ``"encoding circuit"``).
 
     Raises:
-        ValueError: Naming ``argument``, if the circuit has classical bits or a non-unitary instruction
-            (measurement, reset, delay, ``initialize``), or a gate with neither a definition nor a matrix.
+        ValueError: Naming ``argument``, if the circuit has classical bits, symbols other than parameters
+            (classical variables, stretches), a non-unitary instruction (measurement, reset, delay,
+            ``initialize``), or a gate with neither a definition nor a matrix.
     """
     if circuit.num_clbits:
         raise ValueError(f"{argument} must hold quantum gates only; got {circuit.num_clbits} classical bits")
+    symbols = [v.name for v in circuit.iter_vars()] + [s.name for s in circuit.iter_stretches()]
+    if symbols:
+        raise ValueError(
+            f"{argument} must have no symbols but its parameters; got classical variables or stretches {symbols}"
+        )
     out = circuit
     for _ in range(_MAX_NESTING):
         unrolled_once = out.copy_empty_like()

@@ -203,6 +203,14 @@ class TestBadBlocks:
         with pytest.raises(ValueError, match=r"^block must hold unitary gates only; got 'reset'$"):
             register_pooling("bad", reset)
 
+    def test_symbols_other_than_parameters_are_refused(self):
+        from qiskit.circuit.classical import expr, types
+
+        qc = QuantumCircuit(2, inputs=[expr.Var.new("flag", types.Bool())])
+        qc.ry(Parameter("a"), 0)
+        with pytest.raises(ValueError, match=r"^block must have no symbols but its parameters; got .* \['flag'\]$"):
+            register_ansatz("bad", qc)
+
     def test_gate_without_definition_or_matrix_is_named(self):
         qc = QuantumCircuit(2)
         qc.append(Gate("opaque", 2, [Parameter("a")]), [0, 1])
