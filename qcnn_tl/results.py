@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from qcnn_tl._io import read_json_object, write_json
+from qcnn_tl.circuits.registration import BlockDefinition, restore_blocks
 from qcnn_tl.errors import QcnnTlError
 
 
@@ -146,6 +147,8 @@ class RunResult(Generic[C]):
         noisy_test_accuracy: Test accuracy under fake devices' noise, by condition (``"fake_brisbane"``,
             ``"fake_brisbane x2"``), where evaluated.
         engines: The exact-vs-Aer comparison of ``qcnn-tl run``, where made.
+        blocks: The user's own blocks of a QCNN (not built-ins), as QPY, so a reader rebuilds the model
+            (:func:`~qcnn_tl.circuits.registration.block_definitions`).
     """
 
     config: C
@@ -166,6 +169,7 @@ class RunResult(Generic[C]):
     noisy_test_accuracy: dict[str, float] = field(default_factory=dict)
     engines: EngineComparison | None = None
     source: SourceInfo = field(default_factory=SourceInfo)
+    blocks: tuple[BlockDefinition, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for JSON (``config`` as its ``to_dict``; empty and unset optional fields left out)."""
@@ -173,14 +177,15 @@ class RunResult(Generic[C]):
         out["config"] = self.config.to_dict()
         out["model"], out["cnn"], out["source"] = asdict(self.model), asdict(self.cnn), asdict(self.source)
         out["engines"] = asdict(self.engines) if self.engines is not None else None
-        optional = ("weights", "replicas", "prepare_s", "evaluate_s", "noisy_test_accuracy", "engines")
+        out["blocks"] = [block.to_json() for block in self.blocks] or None
+        optional = ("weights", "replicas", "prepare_s", "evaluate_s", "noisy_test_accuracy", "engines", "blocks")
         return {k: v for k, v in out.items() if not (k in optional and v in (None, {}))}
 
     @classmethod
     def from_json(
         cls, data: Mapping[str, Any], config_type: Callable[..., C], *, source: str = "result"
     ) -> RunResult[C]:
-        """Reads :meth:`to_json`'s output, checking every field.
+        """Reads :meth:`to_json`'s output, checking every field; the user's own blocks it stores are registered.
 
         Args:
             data: The JSON object.
@@ -188,7 +193,8 @@ class RunResult(Generic[C]):
             source: What ``data`` came from, for messages.
 
         Raises:
-            QcnnTlError: Naming ``source`` and the missing, unknown or invalid field.
+            QcnnTlError: Naming ``source`` and the missing, unknown or invalid field, or a stored block that
+                cannot be registered (one of that name registered differently, or a Python function not stored).
         """
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
@@ -199,8 +205,13 @@ class RunResult(Generic[C]):
                 raise QcnnTlError(
                     f"{source} is not a qcnn_tl run result: {key} must be a JSON object; got {data.get(key)!r}"
                 )
+        values = dict(data)
+        values["blocks"] = _blocks(data.get("blocks", []), source)
         try:
-            values = dict(data)
+            restore_blocks(values["blocks"])  # before the settings, which name them
+        except ValueError as exc:
+            raise QcnnTlError(f"{source}: {exc}") from None
+        try:
             values["config"] = config_type(**values["config"])
             values["model"] = ModelInfo(**values["model"])
             values["cnn"] = CnnInfo.from_json(values["cnn"])
@@ -244,3 +255,17 @@ class RunResult(Generic[C]):
             QcnnTlError: If it is missing, not JSON, or not a valid result (the message names the file).
         """
         return cls.from_json(read_json_object(path, what), config_type, source=str(path))
+
+
+def _blocks(data: Any, source: str) -> tuple[BlockDefinition, ...]:
+    """The ``blocks`` field read back.
+
+    Raises:
+        QcnnTlError: Naming ``source``, if it is not a list of block definitions.
+    """
+    if not isinstance(data, list):
+        raise QcnnTlError(f"{source} is not a qcnn_tl run result: blocks must be a JSON array; got {data!r}")
+    try:
+        return tuple(BlockDefinition.from_json(item) for item in data)
+    except ValueError as exc:
+        raise QcnnTlError(f"{source} is not a qcnn_tl run result: {exc}") from None

@@ -86,3 +86,15 @@ def small_cnn(tmp_path_factory: pytest.TempPathFactory, data_dir: Path):
     out = tmp_path_factory.mktemp("cnn") / "small.pt"
     config = PretrainConfig(num_features=256, epochs=1, train_subset=6000, test_subset=2000, seed=0)
     return pretrain(config, data_dir=data_dir, out=out, progress=False)
+
+
+@pytest.fixture
+def registries():
+    """Leaves the block registries as they were: what a test registers is gone after it."""
+    from qcnn_tl.circuits import ANSATZES, ENCODINGS, POOLINGS
+
+    saved = [(registry, dict(registry._entries)) for registry in (ANSATZES, POOLINGS, ENCODINGS)]
+    yield
+    for registry, entries in saved:
+        registry._entries.clear()
+        registry._entries.update(entries)

@@ -3,8 +3,9 @@
 Layers, bottom to top (a subpackage may import its own modules and anything below it):
 
 0. helpers: ``errors``, ``_paths``, ``_validate``, ``_registry``, ``_io``, ``_progress``
-1. ``results``: the run-result type (generic in the settings it records)
-2. ``circuits``: the Qiskit templates (no torch)
+1. ``circuits``: the Qiskit templates (no torch)
+2. ``results``: the run-result type (generic in the settings it records; it restores the user's own blocks
+   it stores, so it sits above ``circuits``)
 3. ``backends``: devices, transpilation, profiles, execution, job manifests (no torch)
 4. ``data``: datasets and tasks
 5. ``cnn``: the CNN, its pre-training, its cached features and a task's data
@@ -27,8 +28,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "qcnn_tl"
 LAYERS = [
     {"errors", "_paths", "_validate", "_registry", "_io", "_progress"},
-    {"results"},
     {"circuits"},
+    {"results"},
     {"backends"},
     {"data"},
     {"cnn"},

@@ -62,6 +62,8 @@ def test_a_c2c_result_is_told_apart_by_its_head(tmp_path):
         (lambda d: d | {"weights": [math.nan] * 12}, "weights must be 12 finite numbers"),
         (lambda d: d | {"weights": [0.0] * 11}, "weights must be 12 finite numbers"),
         (lambda d: d | {"test_accuracy": "0.9"}, "test_accuracy must be a number"),
+        (lambda d: d | {"blocks": {"kind": "ansatz"}}, "blocks must be a JSON array"),
+        (lambda d: d | {"blocks": [{"kind": "ansatz", "name": "a", "num_params": 1}]}, r"lacks field\(s\) \['qpy'\]"),
     ],
 )
 def test_damaged_results_are_one_line_naming_the_file(tmp_path, change, message):
@@ -69,3 +71,21 @@ def test_damaged_results_are_one_line_naming_the_file(tmp_path, change, message)
     path.write_text(json.dumps(change(_qcnn().to_json())))
     with pytest.raises(QcnnTlError, match=rf"result\.json is not a qcnn_tl run result: .*{message}"):
         RunResult.read(path, TrainConfig)
+
+
+def test_the_users_blocks_are_stored_and_registered_on_reading(tmp_path, registries):
+    from qcnn_tl.circuits import ANSATZES, block_definitions, register_ansatz
+    from tests.circuits.test_registration import ry_rz_cz_ry
+
+    register_ansatz("ryrz_cz", ry_rz_cz_ry())
+    blocks = block_definitions("ryrz_cz", "zx", "amplitude")
+    config, model = TrainConfig(ansatz="ryrz_cz", seed=3), ModelInfo("ryrz_cz_zx", 18, 8)
+    result = _qcnn(config=config, model=model, weights=[0.0] * 18, blocks=blocks)
+    data = result.to_json()
+    assert data["blocks"] == [b.to_json() for b in blocks]
+    assert "blocks" not in _qcnn().to_json()  # built-in blocks only: nothing stored, as in older files
+    ANSATZES._entries.pop("ryrz_cz")  # as in a fresh process
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(data))
+    assert RunResult.read(path, TrainConfig) == result
+    assert ANSATZES["ryrz_cz"].num_params == 4

@@ -23,6 +23,14 @@ from qcnn_tl.circuits.qcnn import (
     readout_qubit,
     trainable_circuit,
 )
+from qcnn_tl.circuits.registration import (
+    BlockDefinition,
+    block_definitions,
+    register_ansatz,
+    register_encoding,
+    register_pooling,
+    restore_blocks,
+)
 
 __all__ = [
     "ANSATZES",
@@ -31,6 +39,7 @@ __all__ = [
     "PAPER_MODELS",
     "POOLINGS",
     "Ansatz",
+    "BlockDefinition",
     "Encoding",
     "Pooling",
     "QCNNLevel",
@@ -41,9 +50,14 @@ __all__ = [
     "angle_compact_encoding",
     "angle_encoding",
     "angular_hybrid_encoding",
+    "block_definitions",
     "build_qcnn",
     "qcnn_layout",
     "readout_observable",
     "readout_qubit",
+    "register_ansatz",
+    "register_encoding",
+    "register_pooling",
+    "restore_blocks",
     "trainable_circuit",
 ]

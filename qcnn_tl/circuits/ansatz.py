@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
 
-from qiskit.circuit import ParameterExpression, QuantumCircuit
+from qiskit.circuit import QuantumCircuit
 from qiskit.circuit.library import CUGate
 
 from qcnn_tl._registry import Registry
-
-Angle: TypeAlias = ParameterExpression | float
+from qcnn_tl.circuits.user_circuits import Angle, BlockSource, CircuitBlock, block_circuit
 
 
 @dataclass(frozen=True)
@@ -24,7 +22,7 @@ class Ansatz:
     """A two-qubit convolution block of the QCNN (docs/method.md, *Convolution ansatzes*).
 
     Attributes:
-        name: The paper's name (``"U_SU4"``).
+        name: The paper's name (``"U_SU4"``), or a user's for their own block.
         num_params: Number of weights :math:`|U|`.
         build: Appends the block to ``circuit`` on qubits ``(a, b)`` with the given weights.
     """
@@ -43,6 +41,33 @@ class Ansatz:
         qc = QuantumCircuit(2, name=self.name)
         self.build(qc, weights, 0, 1)
         return qc
+
+    @classmethod
+    def from_circuit(cls, name: str, block: BlockSource, *, num_params: int | None = None) -> Ansatz:
+        """An ansatz from a user's two-qubit block, applied on each pair ``(a, b)`` as on its qubits ``(0, 1)``.
+
+        Args:
+            name: Its name (in results and file names).
+            block: A two-qubit circuit whose parameters, in ``circuit.parameters`` order (sorted by name,
+                ``ParameterVector`` elements by index), take the level's weights; or a function that takes a
+                ``ParameterVector`` of ``num_params`` weights and returns such a circuit. Gates other than
+                Qiskit's standard ones are unrolled through their definitions.
+            num_params: The function's number of weights (for a circuit: left out, or its parameter count).
+
+        Raises:
+            TypeError: If ``block`` is neither a circuit nor a function.
+            ValueError: If the block is not on two qubits, its parameters do not fit ``num_params``, or it
+                holds a non-unitary instruction or a gate that cannot be unrolled.
+
+        >>> from qiskit.circuit import ParameterVector
+        >>> t = ParameterVector("t", 2)
+        >>> qc = QuantumCircuit(2)
+        >>> _ = qc.ry(t[0], 0), qc.ry(t[1], 1), qc.cz(0, 1)
+        >>> Ansatz.from_circuit("ry_cz", qc).num_params
+        2
+        """
+        circuit = block_circuit(block, num_params, "block")
+        return cls(name, circuit.num_parameters, CircuitBlock(circuit))
 
 
 def check_num_weights(name: str, expected: int, weights: Sequence[Angle]) -> None:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from qiskit.circuit import QuantumCircuit
 
 from qcnn_tl._registry import Registry
-from qcnn_tl.circuits.ansatz import Angle, check_num_weights, controlled_u3
+from qcnn_tl.circuits.ansatz import check_num_weights, controlled_u3
+from qcnn_tl.circuits.user_circuits import Angle, BlockSource, CircuitBlock, block_circuit
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Pooling:
     """A pooling block of the QCNN (docs/method.md, *Pooling*).
 
     Attributes:
-        name: ``"zx"``, ``"generalized"`` or ``"none"``.
+        name: ``"zx"``, ``"generalized"``, ``"none"``, or a user's for their own block.
         num_params: Number of weights :math:`|V|` per pooling level.
         build: Appends the block on ``(control, target)``; ``None`` for no pooling.
         label: The paper's description.
@@ -43,6 +44,27 @@ class Pooling:
         qc = QuantumCircuit(2, name=f"pool_{self.name}")
         self.build(qc, weights, 0, 1)
         return qc
+
+    @classmethod
+    def from_circuit(
+        cls, name: str, block: BlockSource, *, num_params: int | None = None, label: str | None = None
+    ) -> Pooling:
+        """A pooling from a user's two-qubit block on (control, target) = its qubits ``(0, 1)``.
+
+        The control is discarded after the block (nothing acts on it again), the target goes on.
+
+        Args:
+            name: Its name (in results and file names).
+            block: As for :meth:`Ansatz.from_circuit <qcnn_tl.circuits.ansatz.Ansatz.from_circuit>`.
+            num_params: The function's number of weights (for a circuit: left out, or its parameter count).
+            label: A description (default: ``"<name> (own pooling)"``).
+
+        Raises:
+            TypeError: If ``block`` is neither a circuit nor a function.
+            ValueError: As for :meth:`Ansatz.from_circuit <qcnn_tl.circuits.ansatz.Ansatz.from_circuit>`.
+        """
+        circuit = block_circuit(block, num_params, "block")
+        return cls(name, circuit.num_parameters, CircuitBlock(circuit), label or f"{name} (own pooling)")
 
 
 def _zx(qc: QuantumCircuit, t: Sequence[Angle], control: int, target: int) -> None:

@@ -16,17 +16,40 @@ level and ordered ``[conv_1 | … | conv_L | pool_1 | … | pool_L]`` as in the 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 from qiskit.circuit import Parameter, ParameterVector, QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
-from qcnn_tl.circuits.ansatz import ANSATZES
-from qcnn_tl.circuits.encoding import ENCODINGS
-from qcnn_tl.circuits.pooling import POOLINGS
+from qcnn_tl._registry import Registry
+from qcnn_tl.circuits.ansatz import ANSATZES, Ansatz
+from qcnn_tl.circuits.encoding import ENCODINGS, Encoding
+from qcnn_tl.circuits.pooling import POOLINGS, Pooling
+from qcnn_tl.circuits.user_circuits import unrolled
 
 Pair = tuple[int, int]
+B = TypeVar("B", Ansatz, Pooling, Encoding)
+
+
+def resolve_block(registry: Registry[B], block: str | B, argument: str, cls: type[B]) -> B:
+    """The entry a name stands for, or the object itself when it is not registered under its name as another.
+
+    Raises:
+        TypeError: If ``block`` is neither a name nor a ``cls``.
+        ValueError: On an unknown name, or an object named like a different registered entry.
+    """
+    if isinstance(block, str):
+        return registry[block]
+    if not isinstance(block, cls):
+        raise TypeError(f"{argument} must be a name or an {cls.__name__}; got {type(block).__name__}")
+    if block.name in registry and registry[block.name] != block:
+        raise ValueError(
+            f"{argument} must not take the name of a different registered {argument}; got {block.name!r} "
+            "(register yours under a name of its own)"
+        )
+    return block
 
 
 @dataclass(frozen=True)
@@ -85,13 +108,17 @@ def readout_qubit(num_qubits: int = 8) -> int:
 
 
 def trainable_circuit(
-    ansatz: str = "U_SU4", pooling: str = "zx", *, num_qubits: int = 8, levels: Sequence[int] | None = None
+    ansatz: str | Ansatz = "U_SU4",
+    pooling: str | Pooling = "zx",
+    *,
+    num_qubits: int = 8,
+    levels: Sequence[int] | None = None,
 ) -> tuple[QuantumCircuit, tuple[Parameter, ...]]:
     """The trainable part of the QCNN: all convolution and pooling levels.
 
     Args:
-        ansatz: A name from :data:`~qcnn_tl.circuits.ansatz.ANSATZES`.
-        pooling: A name from :data:`~qcnn_tl.circuits.pooling.POOLINGS`.
+        ansatz: A name from :data:`~qcnn_tl.circuits.ansatz.ANSATZES`, or an :class:`Ansatz`.
+        pooling: A name from :data:`~qcnn_tl.circuits.pooling.POOLINGS`, or a :class:`Pooling`.
         num_qubits: A power of two ≥ 2.
         levels: Only these levels (0-based), e.g. for drawing one level; all by default. The weight
             vector stays the full one.
@@ -100,20 +127,21 @@ def trainable_circuit(
         The circuit and its weight parameters ``w`` in the reference order.
 
     Raises:
+        TypeError: If a block is neither a name nor an entry.
         ValueError: On an unknown name, a bad ``num_qubits`` or level, or a model with no weights.
     """
-    conv = ANSATZES[ansatz]
-    pool = POOLINGS[pooling]
+    conv = resolve_block(ANSATZES, ansatz, "ansatz", Ansatz)
+    pool = resolve_block(POOLINGS, pooling, "pooling", Pooling)
     layout = qcnn_layout(num_qubits)
     num_levels = len(layout)
     num_weights = num_levels * (conv.num_params + pool.num_params)
     if num_weights == 0:
-        raise ValueError(f"ansatz {ansatz!r} with pooling {pooling!r} has no trainable weights")
+        raise ValueError(f"ansatz {conv.name!r} with pooling {pool.name!r} has no trainable weights")
     chosen = range(num_levels) if levels is None else levels
     if any(level not in range(num_levels) for level in chosen):
         raise ValueError(f"levels must be in 0..{num_levels - 1}; got {list(chosen)}")
     w = ParameterVector("w", num_weights)
-    qc = QuantumCircuit(num_qubits, name=f"qcnn_{ansatz}_{pooling}")
+    qc = QuantumCircuit(num_qubits, name=f"qcnn_{conv.name}_{pool.name}")
     pool_offset = num_levels * conv.num_params
     for index, level in enumerate(layout):
         if index not in chosen:
@@ -146,6 +174,7 @@ class QCNNTemplate:
         ansatz: Convolution ansatz name.
         pooling: Pooling name.
         encoding: Encoding name.
+        encoding_entry: The encoding itself (features to input values).
     """
 
     circuit: QuantumCircuit
@@ -155,6 +184,7 @@ class QCNNTemplate:
     ansatz: str
     pooling: str
     encoding: str
+    encoding_entry: Encoding = field(repr=False)
 
     @property
     def num_qubits(self) -> int:
@@ -169,7 +199,7 @@ class QCNNTemplate:
     @property
     def num_features(self) -> int:
         """Feature width the encoding takes."""
-        return ENCODINGS[self.encoding].num_features(self.num_qubits)
+        return self.encoding_entry.num_features(self.num_qubits)
 
     @property
     def name(self) -> str:
@@ -189,37 +219,45 @@ class QCNNTemplate:
                 f"{self.encoding} encoding on {self.num_qubits} qubits needs features of shape "
                 f"(N, {self.num_features}); got {array.shape}"
             )
-        return ENCODINGS[self.encoding].input_values(array)
+        return self.encoding_entry.input_values(array)
 
 
 def build_qcnn(
-    ansatz: str = "U_SU4",
-    pooling: str = "zx",
+    ansatz: str | Ansatz = "U_SU4",
+    pooling: str | Pooling = "zx",
     *,
-    encoding: str = "amplitude",
+    encoding: str | Encoding = "amplitude",
     num_qubits: int = 8,
 ) -> QCNNTemplate:
     """Builds the QCNN template for one (ansatz, pooling, encoding).
 
+    Each block is a registry name or the entry itself: one of the user's own
+    (:func:`~qcnn_tl.circuits.registration.register_ansatz`, :meth:`Ansatz.from_circuit`, …) goes through
+    every engine like a built-in.
+
     Args:
-        ansatz: Convolution ansatz name (docs/method.md, *Convolution ansatzes*).
-        pooling: ``"zx"``, ``"generalized"`` or ``"none"``.
+        ansatz: Convolution ansatz (docs/method.md, *Convolution ansatzes*).
+        pooling: ``"zx"``, ``"generalized"``, ``"none"``, or one of the user's.
         encoding: A name from :data:`~qcnn_tl.circuits.encoding.ENCODINGS` (the paper: ``"amplitude"`` or
-            ``"angle"``; the hybrid encodings need 8 qubits).
+            ``"angle"``; the hybrid encodings need 8 qubits), or an :class:`Encoding`.
         num_qubits: A power of two ≥ 2; 8 reproduces the paper.
 
     Returns:
         The template.
 
     Raises:
-        ValueError: On an unknown name, a bad ``num_qubits``, or a model with no weights.
+        TypeError: If a block is neither a name nor an entry.
+        ValueError: On an unknown name, an entry named like a different registered one, a bad ``num_qubits``
+            (or one the encoding is not defined on), or a model with no weights.
 
     >>> t = build_qcnn("U_SU4", "zx")
     >>> t.num_weights, len(t.input_params), t.observable.paulis[0].to_label()
     (51, 255, 'IIIZIIII')
     """
-    enc = ENCODINGS[encoding]
-    weights_qc, weight_params = trainable_circuit(ansatz, pooling, num_qubits=num_qubits)
+    enc = resolve_block(ENCODINGS, encoding, "encoding", Encoding)
+    conv = resolve_block(ANSATZES, ansatz, "ansatz", Ansatz)
+    pool = resolve_block(POOLINGS, pooling, "pooling", Pooling)
+    weights_qc, weight_params = trainable_circuit(conv, pool, num_qubits=num_qubits)
     enc_qc, input_params = enc.build(num_qubits)
     # The barrier keeps every encoding gate, and the routing it needs on a device, before the first
     # weight-dependent gate, so an ISA circuit splits into an encoding part and a trainable part (the noisy
@@ -227,15 +265,18 @@ def build_qcnn(
     circuit = enc_qc.copy()
     circuit.barrier()
     circuit.compose(weights_qc, inplace=True)
-    circuit.name = f"{encoding}_{ansatz}_{pooling}"
+    # Entries given as objects may build with any gates; every engine runs Qiskit's standard ones.
+    circuit = unrolled(circuit, "template")
+    circuit.name = f"{enc.name}_{conv.name}_{pool.name}"
     return QCNNTemplate(
         circuit=circuit,
         input_params=input_params,
         weight_params=weight_params,
         observable=readout_observable(num_qubits),
-        ansatz=ansatz,
-        pooling=pooling,
-        encoding=encoding,
+        ansatz=conv.name,
+        pooling=pool.name,
+        encoding=enc.name,
+        encoding_entry=enc,
     )
 
 

@@ -45,7 +45,7 @@ from qcnn_tl._io import read_json_object
 from qcnn_tl._validate import SEED_LIMIT, check_seed, check_settings, is_positive_int
 from qcnn_tl.backends.targets import fake_backends
 from qcnn_tl.c2c.training import C2CConfig
-from qcnn_tl.circuits import ANSATZES, ENCODINGS, PAPER_MODELS, POOLINGS
+from qcnn_tl.circuits import ANSATZES, ENCODINGS, PAPER_MODELS, POOLINGS, BlockDefinition, block_definitions
 from qcnn_tl.results import RunResult
 from qcnn_tl.training.config import TrainConfig, noise_key
 
@@ -212,12 +212,12 @@ class SweepGrid:
                             readout_error=readout,
                         )
                         seeds = tuple(config.seed + k for k in range(self.repetitions))
+                        blocks = block_definitions(ansatz, pooling, encoding)
+                        shared = (data_dir, cache_dir, evaluation, by_cnn, blocks)
                         if config.engine == "estimator":  # one repetition at a time, each resumable
-                            out += [
-                                Unit("qcnn", config, (seed,), data_dir, cache_dir, evaluation, by_cnn) for seed in seeds
-                            ]
+                            out += [Unit("qcnn", config, (seed,), *shared) for seed in seeds]
                         else:
-                            out.append(Unit("qcnn", config, seeds, data_dir, cache_dir, evaluation, by_cnn))
+                            out.append(Unit("qcnn", config, seeds, *shared))
         for task in self.tasks:
             for head in self.c2c:
                 c2c = replace(
@@ -245,6 +245,7 @@ class Unit:
         cache_dir: CNN/feature cache the worker reads (None: the default).
         noisy_evaluation: Fake devices and error-rate scales under which a QCNN is also evaluated.
         by_cnn: Whether results are filed per CNN seed (a grid with ``cnn_seeds``).
+        blocks: The user's own blocks of the model, which the worker registers before it builds the model.
     """
 
     kind: Literal["qcnn", "c2c"]
@@ -254,6 +255,7 @@ class Unit:
     cache_dir: str | None = None
     noisy_evaluation: tuple[tuple[str, ...], tuple[float, ...]] = ((), (1.0,))
     by_cnn: bool = False
+    blocks: tuple[BlockDefinition, ...] = ()
 
     @property
     def group(self) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from qcnn_tl.c2c.training import C2CConfig, train_head
-from qcnn_tl.circuits import build_qcnn
+from qcnn_tl.circuits import build_qcnn, restore_blocks
 from qcnn_tl.cnn.reduction import normalises
 from qcnn_tl.cnn.task_data import DataSpec, TaskData, task_data
 from qcnn_tl.qnn.exact_model import ExactQCNN
@@ -96,9 +96,11 @@ def run_unit(unit: Unit, out_dir: str | None = None) -> list[RunResult[Any]]:
     QCNN runs record the test accuracy on the whole test split and the loss history, not the accuracy on
     the training pool (``train_accuracy`` is ``None``). Runs single-threaded: the pool's processes are
     the parallelism. A run with an estimator in the loop keeps its checkpoint and job journal under
-    ``out_dir`` (the sweep folder), beside its result file.
+    ``out_dir`` (the sweep folder), beside its result file. The user's own blocks of the model come with the
+    unit and are registered first.
     """
     torch.set_num_threads(1)
+    restore_blocks(unit.blocks)  # a spawned or Dask worker has only the built-ins
     key, data = _data(unit.config, unit)
     if isinstance(unit.config, C2CConfig):
         return [train_head(C2CConfig(**unit.config_for(seed)), data) for seed in unit.seeds]

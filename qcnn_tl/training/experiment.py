@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from qcnn_tl._io import library_versions
-from qcnn_tl.circuits import QCNNTemplate, build_qcnn
+from qcnn_tl.circuits import QCNNTemplate, block_definitions, build_qcnn
 from qcnn_tl.cnn.task_data import TaskData
 from qcnn_tl.qnn.exact_model import ExactQCNN
 from qcnn_tl.qnn.noisy import DeviceNoise, NoisyQCNN, device_noise
@@ -203,6 +203,7 @@ def train_repetitions(
             noisy_acc[noise_key(device, scale)] = evaluate(noisy, prepared_test, data.test_labels, batch_size=256)
     evaluate_s = time.perf_counter() - start
     versions = library_versions()
+    blocks = block_definitions(config.ansatz, config.pooling, config.encoding, num_qubits=template.num_qubits)
     return [
         RunResult(
             config=replace(config, seed=seed),
@@ -222,6 +223,7 @@ def train_repetitions(
             prepare_s=prepare_s,
             evaluate_s=evaluate_s / len(seeds),
             noisy_test_accuracy={d: acc[r] for d, acc in noisy_acc.items()},
+            blocks=blocks,
         )
         for r, seed in enumerate(seeds)
     ]

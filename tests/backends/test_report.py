@@ -79,3 +79,21 @@ def test_cli_unwritable_output_is_named_before_transpiling(option, tmp_path, cap
     assert main([*base, option, str(tmp_path / "out")]) == 2
     assert f"{option} {tmp_path / 'out'} is not writable" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_report_row_for_the_users_blocks(registries):
+    from qcnn_tl.backends.targets import fake_backend
+    from qcnn_tl.circuits import register_ansatz, register_encoding, register_pooling
+    from tests.circuits.test_registration import rx_encoding, ry_rz_cz_ry
+    from tests.qnn.test_own_blocks import rzz_pooling
+
+    register_ansatz("ryrz_cz", ry_rz_cz_ry())
+    register_pooling("rzz_pool", rzz_pooling())
+    register_encoding("rx8", rx_encoding())
+    [own, builtin] = transpile_report(
+        ["fake_brisbane"], models=[("ryrz_cz", "rzz_pool"), ("U_TTN", "zx")], encodings=["rx8"]
+    )
+    assert (own["ansatz"], own["pooling"], own["encoding"], own["num_weights"]) == ("ryrz_cz", "rzz_pool", "rx8", 18)
+    assert set(own["gate_counts"]) - {"barrier"} <= set(fake_backend("fake_brisbane").target.operation_names)
+    assert own["two_qubit_gates"] > 0 and 0 < own["estimated_fidelity"] < 1
+    assert builtin["ansatz"] == "U_TTN" and own["two_qubit_gates"] != builtin["two_qubit_gates"]

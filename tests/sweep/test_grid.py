@@ -202,3 +202,19 @@ def test_cnn_seeds_axis_repeats_every_unit_per_cnn_and_files_results_per_cnn():
 def test_bad_cnn_seeds_are_named(grid, train, message):
     with pytest.raises(ValueError, match=message):
         grid_from_dict({"grid": grid, "train": train})
+
+
+def test_units_carry_the_users_blocks(registries):
+    import pickle
+
+    from qcnn_tl.circuits import block_definitions, register_ansatz
+    from tests.circuits.test_registration import ry_rz_cz_ry
+
+    register_ansatz("ryrz_cz", ry_rz_cz_ry())
+    grid = grid_from_dict(
+        {"grid": {"models": ["ryrz_cz/zx", "U_TTN/zx"], "encodings": ["angle"], "tasks": ["0,1"], "c2c": ["1d"]}}
+    )
+    own, builtin, c2c = grid.units()
+    assert own.blocks == block_definitions("ryrz_cz", "zx", "angle") and len(own.blocks) == 1
+    assert builtin.blocks == c2c.blocks == ()
+    assert pickle.loads(pickle.dumps(own)) == own  # what a spawned or Dask worker receives
