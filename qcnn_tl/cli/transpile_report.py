@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from qcnn_tl.backends.targets import fake_backends
-from qcnn_tl.circuits import ENCODINGS, PAPER_ENCODINGS, PAPER_MODELS
+from qcnn_tl.circuits import ANSATZES, ENCODINGS, PAPER_ENCODINGS, PAPER_MODELS, POOLINGS
 from qcnn_tl.reports.transpile_report import DEFAULT_DEVICES, encoding_cost, plot_report, transpile_report, write_csv
 
 
@@ -16,7 +16,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Registers the subcommand."""
     p = subparsers.add_parser("transpile-report", help="transpile templates for fake devices and report their cost")
     p.add_argument("--backend", nargs="+", default=list(DEFAULT_DEVICES), help="fake devices (fake_brisbane ...)")
-    p.add_argument("--ansatz", nargs="+", help="only these ansatzes (default: every paper model)")
+    p.add_argument(
+        "--ansatz",
+        nargs="+",
+        help="only these ansatzes (default: every paper model); with --pooling, every pair of the two lists, "
+        "the user's registered blocks included",
+    )
     p.add_argument("--pooling", nargs="+", help="only these poolings")
     p.add_argument(
         "--encoding",
@@ -67,11 +72,14 @@ def command(args: argparse.Namespace) -> int:
         raise ValueError(f"unknown fake devices {unknown}; expected some of: {', '.join(sorted(fake_backends()))}")
     check_output_file("--csv", args.csv)
     check_output_file("--png", args.png)
-    models = [
-        (a, p)
-        for a, p in PAPER_MODELS
-        if (not args.ansatz or a in args.ansatz) and (not args.pooling or p in args.pooling)
-    ]
+    if args.ansatz and args.pooling:  # every pair, blocks registered with --import included
+        models = [(ANSATZES[a].name, POOLINGS[p].name) for a in args.ansatz for p in args.pooling]
+    else:
+        models = [
+            (a, p)
+            for a, p in PAPER_MODELS
+            if (not args.ansatz or a in args.ansatz) and (not args.pooling or p in args.pooling)
+        ]
     if not models:
         raise ValueError("--ansatz/--pooling select no paper model; see `qcnn-tl circuits`")
     rows = transpile_report(
