@@ -46,6 +46,7 @@ from qcnn_tl._validate import SEED_LIMIT, check_seed, check_settings, is_positiv
 from qcnn_tl.backends.targets import fake_backends
 from qcnn_tl.c2c.training import C2CConfig
 from qcnn_tl.circuits import ANSATZES, ENCODINGS, PAPER_MODELS, POOLINGS, BlockDefinition, block_definitions
+from qcnn_tl.cnn.backbone import BackboneSpec
 from qcnn_tl.results import RunResult
 from qcnn_tl.training.config import TrainConfig, noise_key
 
@@ -109,9 +110,7 @@ class SweepGrid:
         for head in self.c2c:
             C2CConfig(head=head)
         check_settings(self, positive_ints=("repetitions",))
-        for name, settings in (("train", self.train), ("c2c", self.c2c_train)):
-            check_seed(f"[{name}] seed", settings.seed)
-            check_seed(f"[{name}] cnn_seed", settings.cnn_seed)
+        for name, settings in (("train", self.train), ("c2c", self.c2c_train)):  # each checks its own seeds
             if settings.seed + self.repetitions > SEED_LIMIT:
                 raise ValueError(
                     f"[{name}] seed + repetitions - 1 must be below 2**63 (repetition k uses seed + k); "
@@ -340,6 +339,8 @@ def _matches(value: Any, hint: Any) -> bool:
         return hint is bool
     if hint is float:
         return isinstance(value, int | float)
+    if hint is BackboneSpec:  # its name, or a table of its fields (checked by BackboneSpec)
+        return isinstance(value, str | dict)
     if get_origin(hint) is Literal:
         return isinstance(value, str)
     args = get_args(hint)
@@ -354,7 +355,8 @@ def _expected(hint: Any) -> str:
     args = [a for a in get_args(hint) if a is not type(None)]
     if args:  # X | None: TOML has no null, so X
         return " or ".join(_expected(a) for a in args)
-    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(hint, str(hint))
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+    return names.get(hint, "a backbone name or a table of its fields" if hint is BackboneSpec else str(hint))
 
 
 def _settings(section: dict[str, Any], cls: type[TrainConfig | C2CConfig], name: str, source: str) -> Any:
@@ -365,7 +367,7 @@ def _settings(section: dict[str, Any], cls: type[TrainConfig | C2CConfig], name:
             raise ValueError(f"{source}: [{name}] {key} must be {_expected(hints[key])}; got {_given(value)}")
     try:
         return cls(**section)
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:
         raise ValueError(f"{source}: [{name}] {exc}") from None
 
 

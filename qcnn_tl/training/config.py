@@ -107,7 +107,7 @@ class TrainConfig:
 
     def _check_targets(self) -> None:
         """Checks the noise and backend settings and that they fit together."""
-        check_settings(self, positive=("noise_scale",), seeds=("seed_transpiler",))
+        check_settings(self, positive=("noise_scale",), seeds=("seed", "cnn_seed", "seed_transpiler"))
         if self.optimization_level not in (0, 1, 2, 3):
             raise ValueError(f"optimization_level must be 0, 1, 2 or 3; got {self.optimization_level!r}")
         if not isinstance(self.readout_error, bool):

@@ -73,7 +73,7 @@ def test_pretrain_command_writes_a_loadable_checkpoint(tmp_path, data_dir, capsy
     ]
     assert main(args) == 0
     printed = capsys.readouterr().out
-    assert "Fashion-MNIST test accuracy:" in printed
+    assert "fashion_mnist test accuracy:" in printed
     checkpoint = load_checkpoint(out)
     assert checkpoint.metadata["num_features"] == 8 and checkpoint.metadata["train_samples"] == 2000
     assert checkpoint.metadata["test_accuracy"] > 0.3

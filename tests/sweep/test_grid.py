@@ -9,6 +9,7 @@ import pytest
 from qcnn_tl.c2c.training import C2CConfig
 from qcnn_tl.circuits import PAPER_MODELS
 from qcnn_tl.sweep.grid import SweepGrid, _settings, grid_from_dict, parse_model
+from qcnn_tl.training.config import TrainConfig
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
@@ -138,9 +139,13 @@ def test_integral_floats_are_still_numbers_and_seeds_stay_integers():
     assert grid.train.lr == 1 and grid.units()[0].seeds == (3, 4)
 
 
-def test_grid_seeds_are_checked_for_api_callers_too():
-    with pytest.raises(ValueError, match=r"\[c2c\] seed must be an integer in \[0, 2\*\*63\); got 1.5"):
-        SweepGrid(c2c_train=C2CConfig(seed=1.5))  # type: ignore[arg-type]
+def test_seeds_are_checked_for_api_callers_too():
+    with pytest.raises(ValueError, match=r"^seed must be an integer in \[0, 2\*\*63\); got 1.5"):
+        C2CConfig(seed=1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^cnn_seed must be an integer in \[0, 2\*\*63\); got 'x'"):
+        TrainConfig(cnn_seed="x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"\[train\] seed \+ repetitions - 1 must be below 2\*\*63"):
+        SweepGrid(train=TrainConfig(seed=2**63 - 1), repetitions=2)
 
 
 def test_parse_model():
