@@ -1,21 +1,23 @@
 r"""Matrix-product-state encodings: a bond-dimension-2 truncation of the amplitude state, prepared by staircases.
 
-The :math:`2^n` features :math:`a` (the first qubit holds the most significant bit of the feature index, as
-in :mod:`~qcnn_tl.circuits.encoding.amplitude`) define :math:`\psi = a/\|a\|_2`, a tensor with one index
-:math:`s_j` per qubit :math:`j`. Sequential SVDs from qubit 0 to qubit :math:`n-1`, keeping the :math:`\chi = 2`
-largest singular values at every cut, give the truncated matrix-product state
+The :math:`2^n` features :math:`a` define :math:`\psi = a/\|a\|_2`, a tensor with one index :math:`s_j` per
+site :math:`j`, bit :math:`j` of the feature index (most significant first). Sequential SVDs from site 0 to
+site :math:`n-1`, keeping the :math:`\chi = 2` largest singular values at every cut, give the truncated
+matrix-product state
 
 .. math::
 
     \psi^{(2)}_{s_0 \dots s_{n-1}} = \sum_{a} B_{s_0 s_1}^{a_2} A_{a_2 s_2}^{a_3} \cdots A_{a_{n-2} s_{n-2}}^{a_{n-1}}
     M_{a_{n-1} s_{n-1}},
 
-with every :math:`A` (and :math:`B`, qubits 0 and 1 together) a real :math:`4 \times 2` isometry. It is
-prepared exactly from :math:`|0\rangle^{\otimes n}` by one staircase of two-qubit blocks on the line
-:math:`0 - 1 - \dots - (n-1)` (Ran, PRA 101, 032310 (2020)): :math:`M` on :math:`(n-2, n-1)`, then each isometry
-on :math:`(k-1, k)` for :math:`k = n-2, \dots, 1`, mapping the bond held by qubit :math:`k` to
-:math:`(a_k, s_k)` on :math:`(k-1, k)`. The line is the QCNN's first-level ring without its :math:`(0, n-1)`
-edge, so a device's line carries both without a SWAP.
+with every :math:`A` (and :math:`B`, sites 0 and 1 together) a real :math:`4 \times 2` isometry. It is
+prepared exactly from :math:`|0\rangle^{\otimes n}` by one staircase of two-qubit blocks on a line of qubits
+(Ran, PRA 101, 032310 (2020)). Site :math:`j` (bit :math:`j` of the feature index, most significant first) sits
+on qubit :math:`\ell_j` of the line :math:`\ell` = :func:`mps_line` (:data:`LINE_8` = 2–3–1–0–7–6–4–5 on 8
+qubits, chosen so that the transpiler lays both the staircase and the QCNN on a device line; read the qubits
+below as sites): :math:`M` on sites :math:`(n-2, n-1)`, then each isometry on
+sites :math:`(k-1, k)` for :math:`k = n-2, \dots, 1`, mapping the bond held by site :math:`k` to
+:math:`(a_k, s_k)` on :math:`(k-1, k)`.
 
 The blocks are fixed real circuits, the same for every sample (angles are the input parameters):
 
@@ -105,9 +107,22 @@ def _angles_per_layer(num_qubits: int) -> int:
     return 3 + 5 * (num_qubits - 2)
 
 
+LINE_8: tuple[int, ...] = (2, 3, 1, 0, 7, 6, 4, 5)
+"""The staircase's line on 8 qubits: the QCNN's edges 2–3, 1–0, 0–7, 7–6, 6–4 and 4–5 are on it.
+
+Chosen by transpiling the U_SU4 + ZX template for fake_brisbane and fake_torino (optimisation level 1, the
+transpile report's seeds): of the lines tried it is one of the two (with its reverse) whose layout puts the
+staircase on a device line (13 two-qubit gates in the encoding, no SWAP) with the fewest gates in all (119 on
+both devices; 131 for the line 0–1–…–7). See docs/encodings/mps.md.
+"""
+
+
 def mps_line(num_qubits: int) -> tuple[int, ...]:
-    """The qubit of each site: bit ``j`` of the feature index (most significant first) sits on ``line[j]``."""
-    return tuple(range(num_qubits))
+    r"""The qubit of each site: bit ``j`` of the feature index (most significant first) sits on ``line[j]``.
+
+    :data:`LINE_8` on 8 qubits, :math:`0, 1, \dots, n-1` otherwise.
+    """
+    return LINE_8 if num_qubits == len(LINE_8) else tuple(range(num_qubits))
 
 
 @cache
@@ -133,7 +148,7 @@ def mps_num_features(num_qubits: int, *, name: str) -> int:
 
 
 def mps_encoding(num_qubits: int, *, name: str, layers: int) -> tuple[QuantumCircuit, tuple[Parameter, ...]]:
-    r"""``layers`` staircases of real two-qubit blocks on the line :math:`0 - 1 - \dots - (n-1)`.
+    r"""``layers`` staircases of real two-qubit blocks on the line :func:`mps_line`.
 
     Args:
         num_qubits: Number of qubits :math:`n \ge 2`.
