@@ -59,7 +59,17 @@ BOND_DIM = 2
 MPS_LAYERS: tuple[int, ...] = (1, 2, 3)
 """Staircase layers of the registered ``mps2-L`` encodings."""
 
-# One gate of a staircase: ("ry", qubit, angle index), ("cx", control, target) or ("cz", qubit, qubit).
+LINE_8: tuple[int, ...] = (2, 3, 1, 0, 7, 6, 4, 5)
+"""The staircase's line on 8 qubits: the QCNN's edges 2–3, 1–0, 0–7, 7–6, 6–4 and 4–5 are on it.
+
+Chosen by transpiling the U_SU4 + ZX template for fake_brisbane and fake_torino (optimisation level 1, the
+transpile report's seeds): of the lines tried it is one of the two (with its reverse) whose layout puts the
+staircase on a device line (13 two-qubit gates in the encoding, no SWAP) with the fewest gates in all (119 on
+both devices; 131 for the line 0–1–…–7). See docs/encodings/mps.md.
+"""
+
+
+# One gate of a staircase on sites: ("ry", site, angle index), ("cx", control, target) or ("cz", site, site).
 _Op = tuple[str, int, int]
 
 
@@ -105,16 +115,6 @@ def _check_layers(name: str, layers: int) -> None:
 
 def _angles_per_layer(num_qubits: int) -> int:
     return 3 + 5 * (num_qubits - 2)
-
-
-LINE_8: tuple[int, ...] = (2, 3, 1, 0, 7, 6, 4, 5)
-"""The staircase's line on 8 qubits: the QCNN's edges 2–3, 1–0, 0–7, 7–6, 6–4 and 4–5 are on it.
-
-Chosen by transpiling the U_SU4 + ZX template for fake_brisbane and fake_torino (optimisation level 1, the
-transpile report's seeds): of the lines tried it is one of the two (with its reverse) whose layout puts the
-staircase on a device line (13 two-qubit gates in the encoding, no SWAP) with the fewest gates in all (119 on
-both devices; 131 for the line 0–1–…–7). See docs/encodings/mps.md.
-"""
 
 
 def mps_line(num_qubits: int) -> tuple[int, ...]:
