@@ -40,8 +40,9 @@ def encoding_state(name: str, features: np.ndarray) -> np.ndarray:
 def test_registry_names():
     families = ("amplitude-hybrid4", "amplitude-hybrid2", "angular-hybrid2", "angular-hybrid4")
     expected = ["amplitude", "angle", "angle-compact", *(f"{f}-{k}" for f in families for k in range(1, 5))]
-    assert list(ENCODINGS) == expected and len(ENCODINGS) == 19
-    widths = {"amplitude": 256, "angle": 8, "angle-compact": 16}
+    expected += ["mps2-1", "mps2-2", "mps2-3"]
+    assert list(ENCODINGS) == expected and len(ENCODINGS) == 22
+    widths = {"amplitude": 256, "angle": 8, "angle-compact": 16, "mps2-1": 256, "mps2-2": 256, "mps2-3": 256}
     widths |= {
         n: {"amplitude-hybrid4": 32, "amplitude-hybrid2": 16, "angular-hybrid2": 12}.get(n[:-2], 30) for n in HYBRIDS
     }

@@ -16,8 +16,8 @@ from qcnn_tl.qnn.in_the_loop import IDENTITY, SPSA_PERTURBATION, EstimatorQCNN, 
 from qcnn_tl.qnn.noisy import NoisyEngine, device_noise
 
 
-def _model(backend: str, gradient: str, tmp_path, *, shots: int = 0, ansatz: str = "U_TTN"):
-    template = build_qcnn(ansatz, "zx", encoding="angle")
+def _model(backend: str, gradient: str, tmp_path, *, shots: int = 0, ansatz: str = "U_TTN", encoding: str = "angle"):
+    template = build_qcnn(ansatz, "zx", encoding=encoding)
     target = execution_target(template, RunProfile(backend=backend, shots=shots), cache_dir=tmp_path / "cache")
     return EstimatorQCNN(template, target, gradient=gradient, journal=StepJournal(tmp_path / "journal"), seed=3)
 
@@ -43,6 +43,19 @@ def test_parameter_shift_jacobian_equals_the_noisy_engine(tmp_path, rng):
     np.testing.assert_allclose(values, engine(x, torch.as_tensor(weights)).numpy(), atol=1e-9, rtol=0)
     np.testing.assert_allclose(jac, _jacobian(engine, x, weights), atol=1e-9, rtol=0)
     assert np.abs(jac).max() > 1e-2
+
+
+def test_mps_encoding_through_the_device_route_equals_the_noisy_engine(tmp_path, rng):
+    """The MPS staircase, transpiled and run on Aer with fake_torino's noise, against the noisy engine."""
+    model = _model("aer:fake_torino", "spsa", tmp_path, encoding="mps2-1")
+    features = rng.normal(size=(2, 256))
+    weights = rng.normal(size=model.template.num_weights)
+    values, _ = model.measure(model.prepare(features).numpy(), weights, jacobian=False)
+    engine = NoisyEngine.from_isa(model.template, model.target.isa, device_noise(fake_backend("fake_torino")))
+    expected = engine(model.template.input_values(features), torch.as_tensor(weights)).numpy()
+    np.testing.assert_allclose(values, expected, atol=1e-9, rtol=0)
+    exact = ExactEngine.from_template(model.template)(model.template.input_values(features), torch.as_tensor(weights))
+    assert np.abs(values - exact.numpy()).max() > 1e-3
 
 
 def test_spsa_jacobian_is_the_simultaneous_perturbation_difference(tmp_path, rng):

@@ -1,6 +1,6 @@
 r"""Data encodings as fixed-structure templates: inputs are ``Parameter``\ s, so a template is transpiled once.
 
-:data:`ENCODINGS` holds 19 encodings of 8 qubits, from no two-qubit gate to a full amplitude tree:
+:data:`ENCODINGS` holds 22 encodings of 8 qubits, from no two-qubit gate to a full amplitude tree:
 
 ================================  ========  ===========================================================
 name                              features  circuit
@@ -12,13 +12,17 @@ name                              features  circuit
 ``amplitude-hybrid2-k``           16        amplitude trees on four qubit pairs (arrangement k)
 ``angular-hybrid2-k``             12        3-angle blocks on four qubit pairs
 ``angular-hybrid4-k``             30        15-angle blocks on two groups of 4 qubits
+``mps2-L``                        256       bond-2 MPS truncation of the amplitude state: L staircases
 ================================  ========  ===========================================================
 
-with :math:`k = 1..4` the arrangements of :data:`PAIR_ARRANGEMENTS` / :data:`QUAD_ARRANGEMENTS`. The
-hybrids come from Hur, Kim & Park (2022), "Quantum convolutional neural network for classical data
-classification". Features go in as the CNN gives them: the amplitude families normalise (per group), the
-angle families use them raw. ``amplitude``, ``angle`` and ``angle-compact`` also build on other qubit
-counts; the hybrids are defined on 8 qubits.
+with :math:`k = 1..4` the arrangements of :data:`PAIR_ARRANGEMENTS` / :data:`QUAD_ARRANGEMENTS` and
+:math:`L = 1..3` (:data:`MPS_LAYERS`; ``mps2-1`` is the exact bond-2 state, 13 two-qubit gates on a line,
+more layers are Ran's disentangling staircases). The hybrids come from Hur, Kim & Park (2022), "Quantum
+convolutional neural network for classical data classification". Features go in as the CNN gives them: the
+amplitude families normalise (per group), the angle families use them raw; the MPS encodings normalise and
+take the features most important first (:func:`magnitude_order`, fitted on the training split).
+``amplitude``, ``angle``, ``angle-compact`` and ``mps2-L`` also build on other qubit counts; the hybrids
+are defined on 8 qubits.
 
 >>> ENCODINGS["amplitude-hybrid4-2"].num_features(8), ENCODINGS["angular-hybrid2-1"].num_features(8)
 (32, 12)
@@ -47,6 +51,14 @@ from qcnn_tl.circuits.encoding.hybrid_direct import (
     amplitude_hybrid_num_features,
     amplitude_hybrid_values,
 )
+from qcnn_tl.circuits.encoding.mps import (
+    BOND_DIM,
+    MPS_LAYERS,
+    magnitude_order,
+    mps_encoding,
+    mps_num_features,
+    mps_values,
+)
 
 
 def _amplitude_hybrid(name: str, groups: Groups) -> Encoding:
@@ -67,6 +79,16 @@ def _angular_hybrid(name: str, groups: Groups) -> Encoding:
     )
 
 
+def _mps(layers: int) -> Encoding:
+    name = f"mps{BOND_DIM}-{layers}"
+    return Encoding(
+        name,
+        partial(mps_encoding, name=name, layers=layers),
+        partial(mps_num_features, name=name),
+        partial(mps_values, name=name, layers=layers),
+    )
+
+
 def _entries() -> list[tuple[str, Encoding]]:
     entries = [
         Encoding("amplitude", amplitude_encoding, lambda n: 1 << n, amplitude_angles),
@@ -80,6 +102,7 @@ def _entries() -> list[tuple[str, Encoding]]:
         ("angular-hybrid4", _angular_hybrid, QUAD_ARRANGEMENTS),
     ):
         entries += [make(f"{family}-{k}", groups) for k, groups in arrangements.items()]
+    entries += [_mps(layers) for layers in MPS_LAYERS]
     return [(encoding.name, encoding) for encoding in entries]
 
 
@@ -91,6 +114,7 @@ PAPER_ENCODINGS: tuple[str, ...] = ("amplitude", "angle")
 
 __all__ = [
     "ENCODINGS",
+    "MPS_LAYERS",
     "PAIR_ARRANGEMENTS",
     "PAPER_ENCODINGS",
     "QUAD_ARRANGEMENTS",
@@ -102,4 +126,7 @@ __all__ = [
     "angle_encoding",
     "angular_hybrid_encoding",
     "append_amplitude_tree",
+    "magnitude_order",
+    "mps_encoding",
+    "mps_values",
 ]

@@ -91,6 +91,11 @@ def test_amplitude_encoding_agrees_with_aer_density_matrix(ansatz, pooling, devi
     _agreement(ansatz, pooling, "amplitude", device, rng, samples=1)
 
 
+@pytest.mark.parametrize(("encoding", "device"), [("mps2-1", "fake_brisbane"), ("mps2-2", "fake_torino")])
+def test_mps_encoding_agrees_with_aer_density_matrix(encoding, device, rng):
+    _agreement("U_SU4", "zx", encoding, device, rng, samples=2)
+
+
 def test_readout_error_matches_aer_sampling_with_measurements(rng):
     from qiskit_aer import AerSimulator
 
