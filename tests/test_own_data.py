@@ -133,6 +133,19 @@ class TestFeatureMap:
         angles = fit_feature_map(x, 8, encoding="angle").apply(x)
         assert np.allclose(angles.mean(0), 0, atol=1e-9) and np.allclose(angles.std(0), 1)
 
+    def test_mps_encodings_take_the_features_in_magnitude_order(self, rng):
+        from qcnn_tl.circuits.encoding import magnitude_order
+
+        x = rng.normal(size=(40, 256)) * rng.uniform(0.1, 3, size=256)
+        fitted = fit_feature_map(x, 256, encoding="mps2-1")
+        assert fitted is not None and fitted.components is None and fitted.scale is None
+        assert fitted.order == tuple(magnitude_order(x).tolist())
+        np.testing.assert_array_equal(fitted.apply(x), x[:, magnitude_order(x)])
+        assert FeatureMap.from_json(json.loads(json.dumps(fitted.to_json()))) == fitted
+        assert fitted.describe() == "ordered by mean magnitude"
+        with pytest.raises(ValueError, match="must be a permutation"):
+            FeatureMap.from_json({**fitted.to_json(), "order": [0] * 256})
+
     def test_no_map_for_the_project_cnn_of_the_encodings_width(self, rng):
         assert fit_feature_map(rng.normal(size=(50, 8)), 8, encoding="angle") is None
 
@@ -362,3 +375,22 @@ def test_sweep_on_own_data_pairs_the_c2c_head(digits_folder, tmp_path):
     assert {r.source.dataset for r in results} == {f"imagefolder:{digits_folder}"}
     assert sorted(r.model.name for r in results).count("C2C_1D") == 2
     assert all(r.num_test == 72 for r in results)
+
+
+def test_an_mps_model_stores_its_feature_order_and_evaluation_reuses_it(digits_folder, tmp_path):
+    """mps2-1 on the image folder (the shipped F = 256 CNN): the magnitude order is fitted on the training split,
+    stored in result.json and applied unchanged when the model is read back."""
+    from qcnn_tl.circuits.encoding import magnitude_order
+    from qcnn_tl.cnn.task_data import trained_feature_map
+
+    config = TrainConfig(encoding="mps2-1", dataset=f"imagefolder:{digits_folder}", task="three,eight", steps=5)
+    data = task_data(config, cache_dir=tmp_path / "cache", progress=False)
+    assert data.feature_map is not None and data.feature_map.describe() == "ordered by mean magnitude"
+    raw = task_data(config, cache_dir=tmp_path / "cache", progress=False, fit=False, feature_map=None)
+    order = magnitude_order(raw.train_features.numpy())
+    assert data.feature_map.order == tuple(order.tolist())
+    np.testing.assert_array_equal(data.test_features.numpy(), raw.test_features.numpy()[:, order])
+    run_training(config, tmp_path / "run", data=data, progress=False)
+    stored = RunResult.read(tmp_path / "run" / "result.json", TrainConfig)
+    again = task_data(stored.config, cache_dir=tmp_path / "cache", feature_map=trained_feature_map(stored), fit=False)
+    assert torch.equal(again.test_features, data.test_features)

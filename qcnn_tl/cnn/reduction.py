@@ -7,6 +7,10 @@ which makes the fit deterministic). Angle-type encodings, which take features as
 each feature standardised by its training mean and standard deviation (as the project CNN's BatchNorm does
 for its own features). Amplitude-type encodings normalise each sample themselves and take the map as is.
 
+Matrix-product-state encodings (``mps2-*``) also take the features in order of importance: the map then ends
+by ordering them by decreasing mean magnitude on the training split
+(:func:`~qcnn_tl.circuits.encoding.magnitude_order`), so that the truncated state keeps the most of them.
+
 The setting is ``feature_reduction`` (``--feature-reduction``). The fitted map is stored with the model
 (``result.json``) and applied unchanged at evaluation, under noise and on devices. The project CNN of the
 encoding's width needs no map: its features go in as they are.
@@ -20,9 +24,10 @@ from typing import Any, Literal
 
 import numpy as np
 
+from qcnn_tl.circuits.encoding import magnitude_order
 from qcnn_tl.errors import QcnnTlError
 
-__all__ = ["REDUCTIONS", "FeatureMap", "FeatureReduction", "fit_feature_map", "normalises"]
+__all__ = ["REDUCTIONS", "FeatureMap", "FeatureReduction", "fit_feature_map", "map_kind", "normalises"]
 
 FeatureReduction = Literal["pca", "none"]
 REDUCTIONS: tuple[str, ...] = ("pca", "none")
@@ -32,6 +37,13 @@ REDUCTIONS: tuple[str, ...] = ("pca", "none")
 def normalises(encoding: str) -> bool:
     """Whether ``encoding`` normalises each sample itself (amplitude-type) rather than taking angles."""
     return encoding.startswith(("amplitude", "mps"))
+
+
+def map_kind(encoding: str) -> str:
+    """What the fitted map of ``encoding`` depends on: ``"angle"``, ``"amplitude"`` or ``"ordered"`` (MPS)."""
+    if encoding.startswith("mps"):
+        return "ordered"
+    return "amplitude" if normalises(encoding) else "angle"
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,7 @@ class FeatureMap:
         components: :math:`W^\top` (``d`` rows of ``F``), where PCA is fitted.
         shift: Subtracted after the projection (``d`` values), where standardised.
         scale: Divided by after the shift (``d`` values), where standardised.
+        order: The permutation applied last (column ``j`` is column ``order[j]``), for MPS encodings.
     """
 
     input_width: int
@@ -53,6 +66,7 @@ class FeatureMap:
     components: tuple[tuple[float, ...], ...] | None = None
     shift: tuple[float, ...] | None = None
     scale: tuple[float, ...] | None = None
+    order: tuple[int, ...] | None = None
 
     def apply(self, features: np.ndarray) -> np.ndarray:
         """Maps ``(N, F)`` to ``(N, d)`` (float64).
@@ -67,6 +81,8 @@ class FeatureMap:
             x = (x - np.asarray(self.center)) @ np.asarray(self.components).T
         if self.scale is not None:
             x = (x - np.asarray(self.shift)) / np.asarray(self.scale)
+        if self.order is not None:
+            x = x[:, list(self.order)]
         return x
 
     def describe(self) -> str:
@@ -74,6 +90,8 @@ class FeatureMap:
         steps = [f"PCA {self.input_width} -> {self.output_width}"] if self.components is not None else []
         if self.scale is not None:
             steps.append("standardised")
+        if self.order is not None:
+            steps.append("ordered by mean magnitude")
         return ", ".join(steps) or "identity"
 
     def to_json(self) -> dict[str, Any]:
@@ -87,7 +105,7 @@ class FeatureMap:
         Raises:
             ValueError: If a field is missing, unknown or of the wrong shape.
         """
-        fields = {"input_width", "output_width", "center", "components", "shift", "scale"}
+        fields = {"input_width", "output_width", "center", "components", "shift", "scale", "order"}
         if not isinstance(data, Mapping) or set(data) - fields or not {"input_width", "output_width"} <= set(data):
             raise ValueError(f"feature_map must be an object with fields {sorted(fields)}")
 
@@ -107,6 +125,11 @@ class FeatureMap:
             if array.shape != (width_out, width_in) or not np.all(np.isfinite(array)):
                 raise ValueError(f"feature_map.components must be {width_out} rows of {width_in} finite numbers")
             components = tuple(tuple(row) for row in array.tolist())
+        order = data.get("order")
+        if order is not None:
+            if sorted(order) != list(range(width_out)) or not all(isinstance(i, int) for i in order):
+                raise ValueError(f"feature_map.order must be a permutation of 0..{width_out - 1}")
+            order = tuple(order)
         return cls(
             width_in,
             width_out,
@@ -114,6 +137,7 @@ class FeatureMap:
             components,
             vector("shift", width_out),
             vector("scale", width_out),
+            order,
         )
 
 
@@ -168,7 +192,9 @@ def fit_feature_map(
         shift = x.mean(axis=0)
         scale = x.std(axis=0)
         scale[scale < 1e-12] = 1.0
-    if components is None and scale is None:
+        x = (x - shift) / scale
+    order = tuple(int(i) for i in magnitude_order(x)) if map_kind(encoding) == "ordered" else None
+    if components is None and scale is None and order is None:
         return None
     return FeatureMap(
         features,
@@ -177,6 +203,7 @@ def fit_feature_map(
         None if components is None else tuple(tuple(row) for row in components.tolist()),
         _tuple(shift),
         _tuple(scale),
+        order,
     )
 
 

@@ -23,7 +23,7 @@ import torch
 
 from qcnn_tl.c2c.training import C2CConfig, train_head
 from qcnn_tl.circuits import build_qcnn, restore_blocks
-from qcnn_tl.cnn.reduction import normalises
+from qcnn_tl.cnn.reduction import map_kind
 from qcnn_tl.cnn.task_data import DataSpec, TaskData, task_data
 from qcnn_tl.qnn.exact_model import ExactQCNN
 from qcnn_tl.results import RunResult
@@ -70,7 +70,7 @@ def init_local_worker(parent_pid: int) -> None:
 
 def data_key(config: DataSpec) -> tuple[Any, ...]:
     """What names a task's features: the data, the task, the backbone and the map to the encoding's width."""
-    source = (config.dataset, config.task, config.backbone, config.feature_reduction, normalises(config.encoding))
+    source = (config.dataset, config.task, config.backbone, config.feature_reduction, map_kind(config.encoding))
     return (*source, config.num_features, config.cnn_epochs, config.cnn_seed)
 
 
