@@ -25,8 +25,8 @@ def truncated_mps(vector: np.ndarray, chi: int = 2) -> np.ndarray:
     out = rest.reshape(left, 2)
     for tensor in reversed(tensors):
         out = np.tensordot(tensor, out, axes=([2], [0]))
-    out = out.reshape(-1)
-    return out / np.linalg.norm(out)
+    flat = out.reshape(-1)
+    return flat / np.linalg.norm(flat)
 
 
 def qiskit_vector(vector: np.ndarray, line: tuple[int, ...]) -> np.ndarray:
