@@ -39,8 +39,8 @@ class Encoding:
     Attributes:
         name: The registry name (``"amplitude"``, ``"angle"``, ``"amplitude-hybrid4-1"``, …).
         build: ``num_qubits -> (circuit, input_params)``.
-        num_features: ``num_qubits -> `` the feature width it takes.
-        input_values: ``features (N, F) -> `` parameter values ``(N, len(input_params))``.
+        num_features: ``num_qubits ->`` the feature width it takes.
+        input_values: ``features (N, F) ->`` parameter values ``(N, len(input_params))``.
     """
 
     name: str
