@@ -6,7 +6,8 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -73,6 +74,53 @@ def check_writable(path: str | os.PathLike[str], what: str, *, folder: bool = Fa
     if not folder and target.exists() and not os.access(target, os.W_OK):
         raise ValueError(f"{what} {target}: the file exists and is read-only")
     return target
+
+
+def create_exclusive(path: str | os.PathLike[str], data: bytes) -> bool:
+    """Creates ``path`` with ``data`` only if it does not exist yet (atomically); returns whether it did."""
+    try:
+        handle = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(handle, "wb") as file:
+        file.write(data)
+    return True
+
+
+@contextmanager
+def folder_lock(folder: str | os.PathLike[str], what: str) -> Iterator[None]:
+    """Holds ``folder/.lock`` (this process's id) while the block runs, so two commands never write one folder.
+
+    A lock left by a process that no longer runs (killed) is taken over.
+
+    Raises:
+        QcnnTlError: Naming ``what`` and the other process, if a running process holds the folder.
+    """
+    lock = Path(folder) / ".lock"
+    while not create_exclusive(lock, str(os.getpid()).encode()):
+        try:
+            holder = int(lock.read_text() or "0")
+        except (OSError, ValueError):
+            holder = 0
+        if holder and _running(holder):
+            raise QcnnTlError(
+                f"{what} {folder} is in use by another qcnn-tl process (pid {holder}); wait, or choose another"
+            )
+        lock.unlink(missing_ok=True)  # a stale lock
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_json(path: str | os.PathLike[str], data: Any) -> Path:

@@ -12,6 +12,25 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("QCNN_TL_CACHE", Path.home() / ".cache" / "qcnn_tl"))
 
 
+def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The cache folder to use (``cache_dir``, else :func:`default_cache_dir`), checked to be a writable folder.
+
+    Raises:
+        ValueError: Naming ``--cache-dir`` or ``$QCNN_TL_CACHE``, if it is a file or cannot be created or written.
+    """
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    what = "--cache-dir" if cache_dir is not None else "$QCNN_TL_CACHE" if os.environ.get("QCNN_TL_CACHE") else "cache"
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"{what} {root} is a file; the cache must be a folder")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"{what} {root}: cannot create the folder ({exc.strerror})") from None
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise ValueError(f"{what} {root} is not writable")
+    return root
+
+
 def package_data(package: str) -> Path:
     """The folder of one of qcnn_tl's data packages (``"qcnn_tl.profiles"``), wherever qcnn_tl is installed.
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from qcnn_tl._io import write_json
+from qcnn_tl._io import create_exclusive, write_json
 from qcnn_tl.backends.execution import ExecutionTarget, execution_target
 from qcnn_tl.backends.jobs import (
     MANIFEST,
@@ -226,8 +226,8 @@ def evaluate_with_engine(
     For ``aer:<fake>`` the noisy engine runs the same ISA circuit the Aer path would submit, exactly under the
     device's noise model, in two variants: ``noisy`` (no readout error: what Aer's ``EstimatorV2`` and a Runtime
     estimator with TREX report) and ``noisy+readout`` (a measuring estimator without readout mitigation). With
-    ``profile.shots`` > 0 each variant is also sampled with that many shots (``…/shots``, seeded). For ``aer``
-    the exact engine is the target itself. See ``docs/noise.md``.
+    ``profile.shots_per_circuit`` > 0 each variant is also sampled with that many shots (``…/shots``, seeded).
+    For ``aer`` the exact engine is the target itself. See ``docs/noise.md``.
 
     Raises:
         ValueError: If the profile's backend is not an Aer target.
@@ -237,13 +237,12 @@ def evaluate_with_engine(
     kind, _, device = profile.backend.partition(":")
     if kind != "aer":
         raise ValueError(f"the engines simulate aer and aer:<fake> targets; got {profile.backend!r} (use Aer jobs)")
-    check_run_dir_free(run_dir)
-    folder = Path(run_dir)
+    folder = claim_run_dir(run_dir, json.dumps(model.to_json(), indent=2).encode())
     template = _template(model.config)
     weights = _weights(model)
     ideal = exact_expectations(template, features, weights)
     values: dict[str, np.ndarray] = {}
-    options: dict[str, Any] = {"engine": "qcnn_tl exact engine", "shots": profile.shots, "seed": seed}
+    options: dict[str, Any] = {"engine": "qcnn_tl exact engine", "shots": profile.shots_per_circuit, "seed": seed}
     if device:
         target = execution_target(template, profile, cache_dir=cache_dir)
         noise = device_noise(_fake(device))
@@ -258,12 +257,10 @@ def evaluate_with_engine(
         options = target.options | {"engine": "qcnn_tl noisy engine (exact under the Aer noise model)", "seed": seed}
     else:
         values["exact"] = ideal
-    if profile.shots:
+    if profile.shots_per_circuit:
         for variant in list(values):
-            sampled = sample_expectation(torch.as_tensor(values[variant]), profile.shots, seed=seed)
+            sampled = sample_expectation(torch.as_tensor(values[variant]), profile.shots_per_circuit, seed=seed)
             values[f"{variant}/shots"] = sampled.numpy()
-    folder.mkdir(parents=True, exist_ok=True)
-    model.write(folder / MODEL_FILE)
     np.save(folder / "labels.npy", np.asarray(labels))
     np.save(folder / "ideal.npy", ideal)
     summary = _summary(
@@ -279,6 +276,22 @@ def evaluate_with_engine(
     )
     _write_summary(folder, summary, np.asarray(labels), ideal, values)
     return summary
+
+
+def claim_run_dir(run_dir: str | os.PathLike[str], model_json: bytes) -> Path:
+    """Makes ``run_dir`` this run's before any work: checks it is free, then creates its ``model.json`` exclusively.
+
+    Two runs started into one new folder at the same moment cannot both claim it: the second is refused.
+
+    Raises:
+        QcnnTlError: If the folder holds another run or files, or another run claimed it first.
+    """
+    check_run_dir_free(run_dir)
+    folder = Path(run_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not create_exclusive(folder / MODEL_FILE, model_json):
+        raise QcnnTlError(f"--run-dir {folder} was claimed by another run started at the same time; choose another")
+    return folder
 
 
 def _fake(device: str) -> Any:

@@ -212,7 +212,7 @@ class RunResult(Generic[C]):
         except ValueError as exc:
             raise QcnnTlError(f"{source}: {exc}") from None
         try:
-            values["config"] = config_type(**values["config"])
+            values["config"] = _settings(config_type, values["config"])
             values["model"] = ModelInfo(**values["model"])
             values["cnn"] = CnnInfo.from_json(values["cnn"])
             if "source" in values:
@@ -255,6 +255,16 @@ class RunResult(Generic[C]):
             QcnnTlError: If it is missing, not JSON, or not a valid result (the message names the file).
         """
         return cls.from_json(read_json_object(path, what), config_type, source=str(path))
+
+
+def _settings(config_type: Callable[..., C], settings: Mapping[str, Any]) -> C:
+    """``config_type(**settings)``; settings of another kind of run (a C2C head's ``head``) say so."""
+    try:
+        return config_type(**settings)
+    except TypeError as exc:
+        kind = "a C2C head's" if "head" in settings else "a QCNN's" if "ansatz" in settings else "other"
+        name = getattr(config_type, "__name__", "these")
+        raise TypeError(f"it records {kind} settings, not {name} ({exc})") from None
 
 
 def _blocks(data: Any, source: str) -> tuple[BlockDefinition, ...]:

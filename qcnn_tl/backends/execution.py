@@ -253,7 +253,7 @@ def runtime_target(
     options = {
         "engine": "qiskit_ibm_runtime.executor_estimator.Estimator",
         "mode": "local" if mode is None else mode.kind,
-        "shots": profile.shots or 4000,
+        "shots": profile.shots_per_circuit,
         "resilience_level": profile.resilience_level,
         "optimization_level": profile.optimization_level,
         "seed_transpiler": isa.seed_transpiler,
@@ -302,11 +302,11 @@ def execution_target(
     name = profile.backend
     options: dict[str, Any] = {
         "engine": "qiskit_aer.primitives.EstimatorV2",
-        "shots": profile.shots,
+        "shots": profile.shots_per_circuit,
         "optimization_level": profile.optimization_level,
         "seed_transpiler": profile.seed_transpiler,
     }
-    variants: dict[str, dict[str, Any]] = {UNMITIGATED: {"precision": _precision(profile.shots)}}
+    variants: dict[str, dict[str, Any]] = {UNMITIGATED: {"precision": _precision(profile.shots_per_circuit)}}
     if name == "aer":
         isa = ideal_isa(template)
         return ExecutionTarget(
@@ -315,7 +315,7 @@ def execution_target(
             isa.circuit,
             isa.observable,
             variants,
-            lambda _: ideal_estimator(_precision(profile.shots), seed=profile.seed_transpiler),
+            lambda _: ideal_estimator(_precision(profile.shots_per_circuit), seed=profile.seed_transpiler),
             options=options,
         )
     kind, _, device = name.partition(":")
@@ -338,7 +338,9 @@ def execution_target(
             isa.circuit,
             isa.observable,
             variants,
-            lambda _: noisy_estimator(backend, precision=_precision(profile.shots), seed=profile.seed_transpiler),
+            lambda _: noisy_estimator(
+                backend, precision=_precision(profile.shots_per_circuit), seed=profile.seed_transpiler
+            ),
             device_target=backend.target,
             options=options,
         )

@@ -209,6 +209,13 @@ TABLES: Mapping[str, type] = {
 }
 
 
+RUNTIME_KINDS = ("ibm", "ibm-local")
+"""Backend kinds that run on IBM Runtime's ``Estimator``, which samples."""
+
+DEFAULT_RUNTIME_SHOTS = 4000
+"""Shots per circuit on IBM Runtime targets when none are given."""
+
+
 @dataclass(frozen=True)
 class RunProfile:
     """Backend, transpilation, shots and error mitigation of a run.
@@ -216,7 +223,8 @@ class RunProfile:
     Attributes:
         backend: ``aer``, ``aer:<fake>``, ``ibm-local:<fake>`` or ``ibm:<device>``.
         optimization_level: Preset pass-manager level 0–3.
-        shots: Shots per circuit (0: exact expectation values, Aer only; IBM targets default to 4000).
+        shots: Shots per circuit: 0 for exact expectation values (Aer only); ``None`` (the default) for exact on
+            Aer and 4,000 on IBM Runtime targets (:attr:`shots_per_circuit`).
         resilience_level: Runtime error-mitigation level 0–2 (IBM targets only).
         seed_transpiler: Seed of the first transpilation (and of the local simulator).
         layout_trials: Transpiler seeds tried; the layout with the best estimated fidelity is kept.
@@ -231,7 +239,7 @@ class RunProfile:
 
     backend: str = "aer"
     optimization_level: int = 1
-    shots: int = 0
+    shots: int | None = None
     resilience_level: int = 0
     seed_transpiler: int = 1234
     layout_trials: int = 1
@@ -248,8 +256,15 @@ class RunProfile:
             raise ValueError(f"backend must be a backend name such as 'aer:fake_brisbane'; got {self.backend!r}")
         if self.optimization_level not in (0, 1, 2, 3) or isinstance(self.optimization_level, bool):
             raise ValueError(f"optimization_level must be 0-3; got {self.optimization_level!r}")
-        if not isinstance(self.shots, int) or isinstance(self.shots, bool) or self.shots < 0:
+        if self.shots is not None and (
+            not isinstance(self.shots, int) or isinstance(self.shots, bool) or self.shots < 0
+        ):
             raise ValueError(f"shots must be a non-negative integer; got {self.shots!r}")
+        if self.shots == 0 and self.backend.split(":")[0] in RUNTIME_KINDS:
+            raise ValueError(
+                f"shots 0 (exact expectation values) is for aer and aer:<fake>; {self.backend} samples: give a "
+                "positive number of shots, or none for 4000"
+            )
         if self.resilience_level not in (0, 1, 2) or isinstance(self.resilience_level, bool):
             raise ValueError(f"resilience_level must be 0, 1 or 2; got {self.resilience_level!r}")
         if not isinstance(self.seed_transpiler, int) or isinstance(self.seed_transpiler, bool):
@@ -296,6 +311,13 @@ class RunProfile:
             or self.dynamical_decoupling.enable
         )
 
+    @property
+    def shots_per_circuit(self) -> int:
+        """The shots each circuit gets: ``shots``, else 0 (exact) on Aer and 4,000 on IBM Runtime targets."""
+        if self.shots is not None:
+            return self.shots
+        return DEFAULT_RUNTIME_SHOTS if self.backend.split(":")[0] in RUNTIME_KINDS else 0
+
     def estimator_options(self, *, mitigated: bool = True, local: bool = False) -> dict[str, Any]:
         """Options for ``qiskit_ibm_runtime.executor_estimator.Estimator`` (a dict for ``EstimatorOptions``).
 
@@ -303,7 +325,7 @@ class RunProfile:
             mitigated: ``False`` gives the unmitigated baseline: resilience level 0, no twirling, no DD.
             local: Local mode: the simulator is seeded with ``seed_transpiler``.
         """
-        options: dict[str, Any] = {"default_shots": self.shots or 4000}
+        options: dict[str, Any] = {"default_shots": self.shots_per_circuit}
         if local:
             options["simulator"] = {"seed_simulator": self.seed_transpiler}
         if not mitigated:

@@ -6,6 +6,8 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
+from qcnn_tl._io import check_writable
+from qcnn_tl.backends.jobs import check_run_dir_free
 from qcnn_tl.backends.profiles import RunProfile, load_profile
 from qcnn_tl.cli.common import add_data_arguments, data_for
 from qcnn_tl.errors import QcnnTlError
@@ -28,7 +30,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, help="result.json written by `train` or `run`")
     p.add_argument("--profile", help="run profile name from backends/ (ideal, fake_brisbane, ibm_device, ...)")
     p.add_argument("--backend", help="aer | aer:<fake> | ibm:<device> | ibm-local:<fake> (overrides the profile)")
-    p.add_argument("--shots", type=int, help="shots per circuit (0 = exact, Aer only)")
+    p.add_argument(
+        "--shots",
+        type=int,
+        help="shots per circuit (0: exact, Aer only; default: the profile's, else exact on Aer "
+        "and 4000 on ibm/ibm-local)",
+    )
     p.add_argument("--optimization-level", type=int)
     p.add_argument("--resilience-level", type=int, help="IBM Runtime error mitigation 0-2 (ibm and ibm-local)")
     p.add_argument("--layout-trials", type=int, help="transpiler seeds tried; the best estimated fidelity is kept")
@@ -84,6 +91,10 @@ def command(args: argparse.Namespace) -> int:
         raise ValueError(f"--rows-per-job must be a positive integer; got {args.rows_per_job}")
     model = load_model(args.model)
     profile = profile_from(args)
+    run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(profile.backend)
+    if not args.dry_run:  # the output is checked before the data are read
+        check_run_dir_free(run_dir)
+        check_writable(run_dir, "--run-dir", folder=True)
     data = data_for(model.config, args, trained=model)
     available = len(data.test_labels)
     samples = available if args.samples is None else check_samples(args.samples, available)
@@ -93,7 +104,6 @@ def command(args: argparse.Namespace) -> int:
         price = price_evaluation(model, features, profile, cache_dir=args.cache_dir, rows_per_job=args.rows_per_job)
         print("\n".join(format_price(price)))
         return 0
-    run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(profile.backend)
     print(f"run folder: {run_dir}")
     if args.simulator == "engine" and profile.backend.split(":")[0] == "aer":
         summary = evaluate_with_engine(

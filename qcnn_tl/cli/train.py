@@ -7,12 +7,14 @@ import inspect
 import json
 import re
 import typing
+from collections.abc import Callable
 from dataclasses import MISSING, fields
 from pathlib import Path
 
 import torch
 
-from qcnn_tl._io import check_writable
+from qcnn_tl._io import check_writable, folder_lock
+from qcnn_tl.backends.targets import fake_backends
 from qcnn_tl.cli.common import (
     add_backbone_arguments,
     add_data_arguments,
@@ -28,12 +30,19 @@ from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.results import RunResult
 from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.experiment import run_training
+from qcnn_tl.training.loop import check_checkpoint
 
 _HIDDEN = frozenset({"checkpoint_every", "backbone"})
 """Fields without a flag of their own: the checkpoint cadence (an implementation detail of resuming) and the
 backbone (its flags come from :func:`~qcnn_tl.cli.common.add_backbone_arguments`)."""
 
-_TYPES = {"seed": seed_type, "seed_transpiler": seed_type, "steps": positive_int, "batch_size": positive_int}
+_TYPES: dict[str, Callable[[str], int]] = {
+    "seed": seed_type,
+    "seed_transpiler": seed_type,
+    "steps": positive_int,
+    "batch_size": positive_int,
+    "shots": int,
+}
 
 
 def _field_help() -> dict[str, str]:
@@ -118,18 +127,26 @@ def command(args: argparse.Namespace) -> int:
     set_threads(args)
     config = config_from(args)
     out = check_writable(args.out, "--out", folder=True)
-    start = _initial_model(args.init_from, config) if args.init_from else None
-    initial = None if start is None else torch.tensor(start.weights, dtype=torch.float64)
-    data = data_for(config, args, trained=start)
-    result = run_training(
-        config,
-        out,
-        data=data,
-        noisy_evaluation=args.evaluate_noise,
-        initial_weights=initial,
-        progress=not args.quiet,
-    )
-    write_loss_curve(result, out)
+    unknown = [d for d in args.evaluate_noise if d not in fake_backends()]
+    if unknown:
+        raise ValueError(
+            f"--evaluate-noise names no fake device {unknown}; expected some of: {', '.join(fake_backends())}"
+        )
+    with folder_lock(out, "--out"):
+        if (out / "checkpoint.pt").is_file():
+            check_checkpoint(out / "checkpoint.pt", config, [config.seed])
+        start = _initial_model(args.init_from, config) if args.init_from else None
+        initial = None if start is None else torch.tensor(start.weights, dtype=torch.float64)
+        data = data_for(config, args, trained=start)
+        result = run_training(
+            config,
+            out,
+            data=data,
+            noisy_evaluation=args.evaluate_noise,
+            initial_weights=initial,
+            progress=not args.quiet,
+        )
+        write_loss_curve(result, out)
     shown = result.to_json()
     keys = ("train_accuracy", "test_accuracy", "noisy_test_accuracy", "wall_time_s")
     print(json.dumps({k: shown[k] for k in keys if k in shown}))

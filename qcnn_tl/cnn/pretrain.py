@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ from qcnn_tl.cnn.shipped import install_shipped, shipped_entry
 from qcnn_tl.data.datasets import default_cache_dir
 from qcnn_tl.data.sources import load_source, parse_source
 from qcnn_tl.errors import QcnnTlError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -170,18 +173,28 @@ def ensure_pretrained(
     """Loads the cached checkpoint for ``config``; if absent, installs the shipped one or trains and caches one.
 
     The package ships the checkpoints behind the project's results (:mod:`qcnn_tl.cnn.shipped`): a default
-    configuration of any encoding's width is installed from there, so every machine gets the same CNN.
+    configuration of any encoding's width is installed from there, so every machine gets the same CNN; a damaged
+    cached copy of one is installed again (with a warning).
+
+    Raises:
+        QcnnTlError: If a cached checkpoint that is not a shipped one is damaged (saying to delete it).
     """
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = root / "cnn" / config.cache_name()
-    if path.is_file():
-        return load_checkpoint(path)
     settings: dict[str, object] = {"num_features": config.num_features, "epochs": config.epochs, "seed": config.seed}
     settings |= {"batch_size": config.batch_size, "lr": config.lr, "train_samples": config.train_subset or 60_000}
-    if (
+    shipped = (
         config.dataset == "fashion_mnist"
         and config.test_subset is None
         and shipped_entry(config.cache_name(), settings) is not None
-    ):
+    )
+    if path.is_file():
+        try:
+            return load_checkpoint(path)
+        except QcnnTlError as exc:
+            if not shipped:
+                raise QcnnTlError(f"{exc}; delete it to train the CNN anew (`qcnn-tl pretrain`)") from None
+            log.warning("%s; installing the shipped checkpoint again", exc)
+    if shipped:
         return load_checkpoint(install_shipped(config.cache_name(), path))
     return pretrain(config, data_dir=data_dir, download=download, out=path, progress=progress)

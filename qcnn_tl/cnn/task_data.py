@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from qcnn_tl._paths import cache_root
 from qcnn_tl.cnn.backbone import BackboneSpec, load_backbone
 from qcnn_tl.cnn.features import source_features
 from qcnn_tl.cnn.reduction import REDUCTIONS, FeatureMap, FeatureReduction, fit_feature_map
@@ -197,7 +198,9 @@ def task_data(
 
     Raises:
         QcnnTlError: If the source, the backbone or the task does not fit (naming which).
+        ValueError: If the cache folder is a file or not writable (naming ``--cache-dir`` or its variable).
     """
+    cache_dir = cache_root(cache_dir)
     kind = parse_source(config.dataset)[0]
     data = None if kind == "torchvision" else load_source(config.dataset, data_dir=data_dir, download=download)
     sample_shape = None if data is None else data.sample_shape

@@ -45,7 +45,8 @@ class TrainConfig:
             mitigation sees); needs ``noise``.
         backend: Run the circuits on a Qiskit estimator during training instead of a torch engine: ``"aer"``
             (ideal, exact), ``"aer:<fake>"``, ``"ibm-local:<fake>"`` or ``"ibm:<device>"``; excludes ``noise``.
-        shots: Shots per circuit for ``backend`` (0: exact, Aer only).
+        shots: Shots per circuit for ``backend``: 0 for exact expectation values (Aer only); unset, exact on Aer
+            and 4,000 on IBM Runtime targets.
         gradient: ``"param-shift"`` or ``"spsa"``, for ``backend``.
         optimization_level: Preset pass-manager level of the transpilation for ``noise`` or ``backend``.
         seed_transpiler: Transpiler seed for ``noise`` or ``backend``.
@@ -82,7 +83,7 @@ class TrainConfig:
     noise_scale: float = 1.0
     readout_error: bool = False
     backend: str | None = None
-    shots: int = 0
+    shots: int | None = None
     gradient: Gradient = "param-shift"
     optimization_level: int = 1
     seed_transpiler: int = 1234
@@ -112,8 +113,9 @@ class TrainConfig:
             raise ValueError(f"optimization_level must be 0, 1, 2 or 3; got {self.optimization_level!r}")
         if not isinstance(self.readout_error, bool):
             raise ValueError(f"readout_error must be true or false; got {self.readout_error!r}")
-        if not (isinstance(self.shots, int) and not isinstance(self.shots, bool) and self.shots >= 0):
-            raise ValueError(f"shots must be a non-negative integer; got {self.shots!r}")
+        shots = self.shots
+        if shots is not None and not (isinstance(shots, int) and not isinstance(shots, bool) and shots >= 0):
+            raise ValueError(f"shots must be a non-negative integer; got {shots!r}")
         if self.noise is not None and self.backend is not None:
             raise ValueError(
                 f"noise ({self.noise!r}: the exact noisy engine) and backend ({self.backend!r}: an estimator in the "
@@ -133,14 +135,32 @@ class TrainConfig:
                 if getattr(self, name) != default:
                     raise ValueError(f"{name} needs noise (a fake device); got {name}={getattr(self, name)!r}")
         if self.backend is None:
-            backend_defaults: tuple[tuple[str, object], ...] = (("shots", 0), ("gradient", "param-shift"))
-            for name, default in backend_defaults:
-                if getattr(self, name) != default:
+            backend_defaults: tuple[tuple[str, tuple[object, ...]], ...] = (
+                ("shots", (None, 0)),  # 0: what results written before shots could be unset record
+                ("gradient", ("param-shift",)),
+            )
+            for name, defaults in backend_defaults:
+                if getattr(self, name) not in defaults:
                     raise ValueError(
                         f"{name} needs backend (an estimator in the loop); got {name}={getattr(self, name)!r}"
                     )
         elif not isinstance(self.backend, str) or self.backend.split(":")[0] not in BACKEND_KINDS:
             raise ValueError(f"backend must be aer, aer:<fake>, ibm-local:<fake> or ibm:<device>; got {self.backend!r}")
+        else:
+            self._check_backend(self.backend)
+
+    def _check_backend(self, backend: str) -> None:
+        """The fake device of ``aer:<fake>``/``ibm-local:<fake>`` exists; an IBM target gets a positive shot count."""
+        from qcnn_tl.backends.targets import fake_backends
+
+        kind, _, device = backend.partition(":")
+        if kind in ("aer", "ibm-local") and device and device not in fake_backends():
+            raise ValueError(
+                f"backend {backend!r} names no fake device; expected one of: {', '.join(sorted(fake_backends()))}"
+            )
+        if kind in ("ibm", "ibm-local") and (self.shots == 0 or not device):
+            what = "a device" if not device else "shots > 0 (0, exact expectation values, is for aer)"
+            raise ValueError(f"backend {backend!r} needs {what}; got shots={self.shots!r}")
 
     @property
     def engine(self) -> Engine:

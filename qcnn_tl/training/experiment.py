@@ -16,6 +16,7 @@ from qcnn_tl._io import library_versions
 from qcnn_tl.circuits import QCNNTemplate, block_definitions, build_qcnn
 from qcnn_tl.cnn.task_data import TaskData
 from qcnn_tl.qnn.exact_model import ExactQCNN
+from qcnn_tl.qnn.in_the_loop import EstimatorQCNN
 from qcnn_tl.qnn.noisy import DeviceNoise, NoisyQCNN, device_noise
 from qcnn_tl.results import CnnInfo, ModelInfo, RunResult
 from qcnn_tl.training.config import TrainConfig, backend_device, noise_key
@@ -51,7 +52,7 @@ def make_model(
     from qcnn_tl._paths import default_cache_dir
     from qcnn_tl.backends.execution import execution_target
     from qcnn_tl.backends.profiles import RunProfile
-    from qcnn_tl.qnn.in_the_loop import EstimatorQCNN, StepJournal
+    from qcnn_tl.qnn.in_the_loop import StepJournal
 
     assert config.backend is not None  # the "estimator" engine is the one with a backend
     profile = RunProfile(
@@ -153,12 +154,18 @@ def train_repetitions(
         One result per seed (what ``result.json`` holds).
 
     Raises:
-        ValueError: On features of the wrong width or replicas on the Aer engine.
+        ValueError: On features of the wrong width, a batch larger than the training pool, or replicas on an
+            estimator.
     """
     template = build_qcnn(config.ansatz, config.pooling, encoding=config.encoding)
     if data.train_features.shape[1] != template.num_features:
         raise ValueError(
             f"{config.encoding} encoding needs {template.num_features} features; got {data.train_features.shape[1]}"
+        )
+    if config.batch_size > len(data.train_labels):
+        raise ValueError(
+            f"batch_size {config.batch_size} exceeds the task's {len(data.train_labels)} training samples "
+            "(batches are drawn from them); choose at most that many"
         )
     seeds = [int(s) for s in seeds]
     journal = Path(checkpoint).parent / "journal" if checkpoint is not None else None
@@ -168,16 +175,20 @@ def train_repetitions(
         prepared = (model.prepare(data.train_features), model.prepare(data.test_features))
     train_prepared, test_prepared = prepared
     prepare_s = time.perf_counter() - start
-    state = train_qcnn(
-        model,
-        config,
-        train_prepared,
-        data.train_labels,
-        seeds=seeds,
-        checkpoint=checkpoint,
-        initial_weights=initial_weights,
-        progress=progress,
-    )
+    try:
+        state = train_qcnn(
+            model,
+            config,
+            train_prepared,
+            data.train_labels,
+            seeds=seeds,
+            checkpoint=checkpoint,
+            initial_weights=initial_weights,
+            progress=progress,
+        )
+    finally:
+        if isinstance(model, EstimatorQCNN):  # the Runtime Session it may hold, on success, error and Ctrl-C
+            model.close()
     eval_batch = {"exact": 1024, "noisy": 256}.get(config.engine, 256)
     if config.engine == "estimator":
         model, train_prepared, test_prepared = _torch_twin(config, template, model.weight.detach(), data)

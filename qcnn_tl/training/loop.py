@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -117,6 +117,21 @@ def _save(
     atomic_write(path, lambda h: torch.save(payload, h))
 
 
+def check_checkpoint(path: str | os.PathLike[str], config: TrainConfig, seeds: Sequence[int]) -> dict[str, Any]:
+    """The training checkpoint at ``path``, checked to be one of ``config`` and ``seeds`` (before any work).
+
+    Raises:
+        QcnnTlError: If it is unreadable or belongs to another configuration.
+    """
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:
+        raise QcnnTlError(f"training checkpoint {path} is unreadable: {exc}") from exc
+    if payload.get("config") != config.to_dict() or payload.get("seeds") != [int(s) for s in seeds]:
+        raise QcnnTlError(f"training checkpoint {path} belongs to another configuration; use another --out")
+    return payload
+
+
 def _resume(
     path: Path,
     config: TrainConfig,
@@ -125,12 +140,7 @@ def _resume(
     optimizer: torch.optim.Optimizer,
     generators: list[torch.Generator],
 ) -> TrainState:
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:
-        raise QcnnTlError(f"training checkpoint {path} is unreadable: {exc}") from exc
-    if payload.get("config") != config.to_dict() or payload.get("seeds") != seeds:
-        raise QcnnTlError(f"training checkpoint {path} belongs to another configuration; use another --out")
+    payload = check_checkpoint(path, config, seeds)
     with torch.no_grad():
         model.weight.copy_(payload["weights"])
     optimizer.load_state_dict(payload["optimizer"])
