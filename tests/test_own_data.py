@@ -394,3 +394,27 @@ def test_an_mps_model_stores_its_feature_order_and_evaluation_reuses_it(digits_f
     stored = RunResult.read(tmp_path / "run" / "result.json", TrainConfig)
     again = task_data(stored.config, cache_dir=tmp_path / "cache", feature_map=trained_feature_map(stored), fit=False)
     assert torch.equal(again.test_features, data.test_features)
+
+
+class TestTorchvisionSources:
+    """Datasets other than MNIST read through torchvision's classes (faked here: no such files ship)."""
+
+    def test_channels_last_uint8_images_and_their_classes(self, monkeypatch, tmp_path):
+        import torchvision
+
+        class FakeCifar:
+            classes = ("airplane", "cat", "dog")
+
+            def __init__(self, root, train, download):
+                rng = np.random.default_rng(0 if train else 1)
+                self.data = rng.integers(0, 256, size=(6 if train else 3, 32, 32, 3), dtype=np.uint8)
+                self.targets = [0, 1, 2, 1, 2, 0] if train else [1, 2, 0]
+
+        monkeypatch.setattr(torchvision.datasets, "CIFAR10", FakeCifar)
+        data = load_source("cifar10", data_dir=tmp_path)
+        assert data.train_x.shape == (6, 3, 32, 32) and data.classes == ("airplane", "cat", "dog")
+        assert torch.equal(data.train_x[0, 1], torch.from_numpy(FakeCifar(None, True, False).data[0, :, :, 1]) / 255)
+
+    def test_missing_files_are_one_line_naming_the_dataset(self, tmp_path):
+        with pytest.raises(Exception, match=r"cannot read dataset 'kmnist' under .*add --download"):
+            load_source("kmnist", data_dir=tmp_path)
