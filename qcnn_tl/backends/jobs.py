@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -32,6 +34,8 @@ from qiskit.quantum_info import SparsePauliOp
 
 from qcnn_tl._io import atomic_write, write_json
 from qcnn_tl.errors import QcnnTlError
+
+log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 STATUSES = ("pending", "submitted", "done", "failed")
@@ -165,6 +169,38 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 def _observable_terms(observable: SparsePauliOp) -> list[tuple[str, float]]:
     return [(label, float(np.real(coeff))) for label, coeff in observable.to_list()]
+
+
+class KeepOnInterrupt:
+    """Waits for local job results so that a Ctrl-C loses none.
+
+    The first Ctrl-C while a job runs waits on for its result (a local job finishes anyway; recording it spares
+    recomputing it on resume); :meth:`raise_if_interrupted` re-raises it once the results are recorded. A second
+    Ctrl-C abandons the wait at once.
+    """
+
+    def __init__(self) -> None:
+        self.interrupted = False
+
+    def result(self, job: Any) -> Any:
+        """``job.result()``, kept through a first Ctrl-C."""
+        try:
+            return job.result()
+        except KeyboardInterrupt:
+            if self.interrupted:
+                raise
+            self.interrupted = True
+            print(
+                "interrupted: waiting for the running job to finish so that its result is kept "
+                "(Ctrl-C again to abandon it)",
+                file=sys.stderr,
+            )
+            return job.result()
+
+    def raise_if_interrupted(self) -> None:
+        """Re-raises the Ctrl-C that :meth:`result` held back."""
+        if self.interrupted:
+            raise KeyboardInterrupt
 
 
 def check_run_dir_free(run_dir: str | os.PathLike[str]) -> None:
@@ -375,10 +411,13 @@ def resume(
             after_submit(index)
         return job
 
+    keep = KeepOnInterrupt()  # a local job's result outlives a Ctrl-C; a device's job is fetched again later
+
     def collect(index: int, job: Any) -> None:
         chunk = manifest.chunks[index]
         try:
-            evs = np.asarray(job.result()[0].data.evs, dtype=float)
+            result = keep.result(job) if manifest.local else job.result()
+            evs = np.asarray(result[0].data.evs, dtype=float)
         except Exception as exc:
             chunk.history.append({"job_id": chunk.job_id, "reason": f"{type(exc).__name__}: {exc}"[:500]})
             chunk.status = "failed"
@@ -395,6 +434,7 @@ def resume(
                 reason = f"local job lost with its process (pid {chunk.pid})"
                 chunk.history.append({"job_id": chunk.job_id, "reason": reason})
             collect(index, submit(index))
+            keep.raise_if_interrupted()
     else:
         if fetch_job is None:
             raise QcnnTlError(f"{folder} was submitted to {manifest.backend}; fetching its jobs needs that service")

@@ -44,6 +44,7 @@ from torch import nn
 from qcnn_tl._io import write_json
 from qcnn_tl._validate import is_positive_int
 from qcnn_tl.backends.execution import ExecutionTarget
+from qcnn_tl.backends.jobs import KeepOnInterrupt
 from qcnn_tl.backends.transpile import circuit_hash
 from qcnn_tl.circuits.qcnn import QCNNTemplate
 from qcnn_tl.errors import QcnnTlError
@@ -266,8 +267,12 @@ class EstimatorQCNN(nn.Module):
             jobs = [self._run(pubs[i : i + n]) for i in range(0, len(pubs), n)]
             ids = [_job_id(job) for job in jobs]
             self.journal.record(key, {"status": "submitted", "backend": self.target.name, "job_ids": ids})
+        # a Ctrl-C while the step's local jobs run keeps their results in the journal; a device's jobs are
+        # fetched again by id on resume
+        keep = KeepOnInterrupt()
+        wait = keep.result if self.target.local else (lambda job: job.result())
         try:
-            evs = np.concatenate([np.ravel(pub.data.evs) for job in jobs for pub in job.result()])
+            evs = np.concatenate([np.ravel(pub.data.evs) for job in jobs for pub in wait(job)])
         except Exception as exc:
             raise QcnnTlError(
                 f"an estimator job of this step failed on {self.target.name} ({type(exc).__name__}: {exc}); "
@@ -285,6 +290,7 @@ class EstimatorQCNN(nn.Module):
                 "jacobian": None if jac is None else jac.tolist(),
             },
         )
+        keep.raise_if_interrupted()
         return values, jac
 
     def _rows(self, inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:

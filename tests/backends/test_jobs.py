@@ -353,3 +353,34 @@ def test_manifest_is_json(tmp_path, rng):
     data = json.loads((tmp_path / "r" / "manifest.json").read_text())
     assert set(data) >= {"run_id", "backend", "options", "circuit_hash", "hashes", "observable", "chunks"}
     assert set(data["hashes"]) == {"rows.npy", "circuit.qpy"}
+
+
+class TestKeepOnInterrupt:
+    class Job:
+        def __init__(self, interrupts: int):
+            self.interrupts = interrupts
+
+        def result(self):
+            if self.interrupts:
+                self.interrupts -= 1
+                raise KeyboardInterrupt
+            return "done"
+
+    def test_a_first_ctrl_c_waits_for_the_result_then_is_raised(self, capsys):
+        from qcnn_tl.backends.jobs import KeepOnInterrupt
+
+        keep = KeepOnInterrupt()
+        assert keep.result(self.Job(1)) == "done"
+        assert "waiting for the running job to finish" in capsys.readouterr().err
+        with pytest.raises(KeyboardInterrupt):
+            keep.raise_if_interrupted()
+
+    def test_a_second_ctrl_c_abandons_the_wait(self):
+        from qcnn_tl.backends.jobs import KeepOnInterrupt
+
+        keep = KeepOnInterrupt()
+        with pytest.raises(KeyboardInterrupt):
+            keep.result(self.Job(2))
+        no_interrupt = KeepOnInterrupt()
+        assert no_interrupt.result(self.Job(0)) == "done"
+        no_interrupt.raise_if_interrupted()

@@ -216,3 +216,34 @@ def test_a_parameter_shift_step_is_one_job_of_several_pubs(tmp_path, rng):
     np.testing.assert_array_equal(found[1][1], found[8][1])
     with pytest.raises(ValueError, match="pubs_per_job must be a positive integer; got 0"):
         EstimatorQCNN(model.template, model.target, pubs_per_job=0)
+
+
+def test_ctrl_c_while_a_local_job_runs_keeps_its_result(tmp_path, rng):
+    """A Ctrl-C while the step waits for its local job: the job's result is recorded, then the Ctrl-C goes on."""
+    model = _model("aer", "spsa", tmp_path)
+    inputs = model.prepare(rng.normal(size=(2, 8))).numpy()
+    weights = rng.normal(size=model.template.num_weights)
+    submit = model._run
+
+    class InterruptedOnce:
+        def __init__(self, job):
+            self.job, self.calls = job, 0
+
+        def job_id(self):
+            return self.job.job_id()
+
+        def result(self):
+            self.calls += 1
+            if self.calls == 1:
+                raise KeyboardInterrupt
+            return self.job.result()
+
+    model._run = lambda pubs: InterruptedOnce(submit(pubs))
+    with pytest.raises(KeyboardInterrupt):
+        model.measure(inputs, weights, jacobian=True)
+    [path] = _entries(tmp_path)
+    assert '"status": "done"' in path.read_text()
+    model._run = lambda pubs: pytest.fail("a step whose result was kept was submitted again")
+    values, _ = model.measure(inputs, weights, jacobian=True)
+    exact = ExactEngine.from_template(model.template)
+    np.testing.assert_allclose(values, exact(inputs, torch.as_tensor(weights)).numpy(), atol=1e-9, rtol=0)
