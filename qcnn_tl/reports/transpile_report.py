@@ -1,8 +1,9 @@
 r"""Transpile reports: what each QCNN template costs on a device.
 
 For every (device, model, encoding, optimisation level) the template is transpiled once and measured:
-depth, two-qubit depth, two-qubit gate count, every gate count, the chosen layout, and an estimated
-circuit fidelity from the target's reported errors,
+depth, two-qubit depth, two-qubit gate count (and those of the encoding part, before the template's barrier,
+the routing it needs included), every gate count, the chosen layout, and an estimated circuit fidelity from
+the target's reported errors,
 
 .. math:: F \approx \prod_{g} (1 - \varepsilon_g) \times (1 - \varepsilon_\text{readout}),
 
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
+from qiskit import QuantumCircuit
 
 from qcnn_tl.backends.targets import fake_backend
 from qcnn_tl.backends.transpile import transpile_for_target
@@ -76,6 +78,7 @@ def transpile_report(
                         "depth": circuit.depth(),
                         "two_qubit_depth": circuit.depth(filter_function=lambda i: i.operation.num_qubits == 2),
                         "two_qubit_gates": sum(1 for i in circuit.data if i.operation.num_qubits == 2),
+                        **_encoding_part(circuit),
                         "gate_counts": dict(circuit.count_ops()),
                         "layout": list(isa.layout),
                         "readout_physical_qubit": readout,
@@ -86,6 +89,18 @@ def transpile_report(
                     }
                 )
     return rows
+
+
+def _encoding_part(circuit: QuantumCircuit) -> dict[str, int]:
+    """Two-qubit gates and depth of the encoding part: what comes before the template's barrier, routing included."""
+    cut = next((i for i, inst in enumerate(circuit.data) if inst.operation.name == "barrier"), len(circuit.data))
+    part = circuit.copy_empty_like()
+    for inst in circuit.data[:cut]:
+        part.append(inst)
+    return {
+        "encoding_two_qubit_gates": sum(1 for i in part.data if i.operation.num_qubits == 2),
+        "encoding_depth": part.depth(),
+    }
 
 
 def encoding_cost(rows: Sequence[dict[str, Any]]) -> list[str]:

@@ -97,3 +97,15 @@ def test_report_row_for_the_users_blocks(registries):
     assert set(own["gate_counts"]) - {"barrier"} <= set(fake_backend("fake_brisbane").target.operation_names)
     assert own["two_qubit_gates"] > 0 and 0 < own["estimated_fidelity"] < 1
     assert builtin["ansatz"] == "U_TTN" and own["two_qubit_gates"] != builtin["two_qubit_gates"]
+
+
+def test_rows_count_the_encoding_part_apart():
+    """Angle encoding has no two-qubit gate; mps2-1's staircase, on a device line, is its 13 (7 CX + 6 CZ) alone."""
+    angle, mps = transpile_report(
+        ["fake_brisbane"],
+        models=[("U_SU4", "zx")],
+        encodings=["angle", "mps2-1"],
+        initial_layout=[3, 2, 0, 1, 6, 7, 5, 4],
+    )
+    assert angle["encoding_two_qubit_gates"] == 0 and 0 < angle["encoding_depth"] < angle["depth"]
+    assert mps["encoding_two_qubit_gates"] == 13 and mps["two_qubit_gates"] > 13
