@@ -11,13 +11,13 @@ ideal-trained model (ideal column → device column), and does training under th
 from __future__ import annotations
 
 import os
-import statistics
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from matplotlib.figure import Figure
 
+from qcnn_tl.reports.stats import MeanStd
 from qcnn_tl.training.config import BACKEND_KINDS, backend_device
 
 if TYPE_CHECKING:
@@ -68,10 +68,7 @@ def conditions(cells: list[Cell]) -> dict[_Row, dict[str, tuple[float, ...]]]:
 
 
 def _stat(values: tuple[float, ...] | None) -> str:
-    if not values:
-        return ""
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{100 * statistics.fmean(values):.2f} ± {100 * std:.2f}"
+    return MeanStd.of(values).percent() if values else ""
 
 
 def noise_markdown(cells: list[Cell]) -> str:
@@ -126,8 +123,9 @@ def noise_bars(cells: list[Cell], path: str | os.PathLike[str]) -> Path | None:
                 values = table.get((encoding, model, task, trained or device), {}).get(evaluated or device)
                 if values:
                     xs.append(k + (b - 1) * 0.27)
-                    ys.append(100 * statistics.fmean(values))
-                    es.append(100 * statistics.stdev(values) if len(values) > 1 else 0.0)
+                    stats = MeanStd.of(values)
+                    ys.append(100 * stats.mean)
+                    es.append(100 * stats.std)
             ax.bar(xs, ys, width=0.27, yerr=es, capsize=2, label=label)
         names = [f"{m[0]}/{m[1]}\n{t} ({e})" for e, m, t in keys]
         ax.set_xticks(range(len(keys)), names, fontsize=6, rotation=45, ha="right")
@@ -172,12 +170,12 @@ def noise_plot(cells: list[Cell], path: str | os.PathLike[str]) -> Path | None:
         for label, points in curves[panel].items():
             points = sorted(points)
             xs = [s for s, _ in points]
-            ys = [100 * statistics.fmean(a) for _, a in points]
-            es = [100 * statistics.stdev(a) if len(a) > 1 else 0.0 for _, a in points]
+            stats = [MeanStd.of(a) for _, a in points]
+            ys, es = [100 * s.mean for s in stats], [100 * s.std for s in stats]
             ax.errorbar(xs, ys, yerr=es, marker="o", ms=4, capsize=2, label=label)
         ideal = table.get((encoding, model, task, "ideal"), {}).get("ideal")
         if ideal:
-            ax.axhline(100 * statistics.fmean(ideal), ls="--", color="gray", lw=1, label="ideal-trained, noiseless")
+            ax.axhline(100 * MeanStd.of(ideal).mean, ls="--", color="gray", lw=1, label="ideal-trained, noiseless")
         ax.set_xscale("log", base=2)
         ax.set_xlabel(f"{device} error rates × scale")
         ax.set_ylabel("test accuracy (%)")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import os
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.reports.cnn_seeds import cnn_seed_markdown
 from qcnn_tl.reports.noise_table import noise_bars, noise_markdown, noise_plot
 from qcnn_tl.reports.paper import PAPER_C2C
+from qcnn_tl.reports.stats import MeanStd
 from qcnn_tl.results import RunResult
 from qcnn_tl.sweep.grid import grid_from_dict, read_result, run_group
 from qcnn_tl.training.config import TrainConfig
@@ -67,14 +67,19 @@ class Cell:
         return len(self.accuracies)
 
     @property
+    def stats(self) -> MeanStd:
+        """Mean and sample standard deviation of the test accuracy (0 for one repetition)."""
+        return MeanStd.of(self.accuracies)
+
+    @property
     def mean(self) -> float:
         """Mean test accuracy."""
-        return statistics.fmean(self.accuracies)
+        return self.stats.mean
 
     @property
     def std(self) -> float:
         """Sample standard deviation (0 for one repetition)."""
-        return statistics.stdev(self.accuracies) if self.n > 1 else 0.0
+        return self.stats.std
 
     @property
     def label(self) -> str:
@@ -259,7 +264,7 @@ def markdown(cells: list[Cell]) -> str:
                 rows[cell.model][cell.task] = cell
         for row in rows.values():
             first = next(iter(row.values()))
-            values = [f"{_pct(row[t].mean)} ± {_pct(row[t].std)} (n={row[t].n})" if t in row else "" for t in tasks]
+            values = [f"{row[t].stats.percent()} (n={row[t].n})" if t in row else "" for t in tasks]
             lines.append(f"| {first.label} | {first.num_weights} | " + " | ".join(values) + " |")
         lines.append("")
     c2c = [c for c in cells if c.group == "c2c"]
@@ -273,7 +278,7 @@ def markdown(cells: list[Cell]) -> str:
             beyond = "" if paper is None else ("yes" if abs(cell.mean - paper) > cell.std else "no")
             shown = "?" if paper is None else _pct(paper)
             lines.append(
-                f"| {cell.label} | {cell.num_weights} | {cell.task} | {_pct(cell.mean)} ± {_pct(cell.std)} "
+                f"| {cell.label} | {cell.num_weights} | {cell.task} | {cell.stats.percent()} "
                 f"(n={cell.n}) | {shown} | {diff} | {beyond} |"
             )
         lines.append("")
@@ -286,11 +291,11 @@ def markdown(cells: list[Cell]) -> str:
             "|---|---|---|---:|---:|---:|---:|---:|---|---:|",
         ]
         for v in found:
-            heads = [f"{_pct(v.c2c[h].mean)} ± {_pct(v.c2c[h].std)}" if h in v.c2c else "" for h in ("1d", "2d")]
+            heads = [v.c2c[h].stats.percent() if h in v.c2c else "" for h in ("1d", "2d")]
             over_paper = "" if v.paper_margin is None else f"{100 * v.paper_margin:+.2f}"
             lines.append(
-                f"| {v.group} | {v.task} | {v.best.label} ({v.best.num_weights}) | {_pct(v.best.mean)} ± "
-                f"{_pct(v.best.std)} | {heads[0]} | {heads[1]} | {100 * v.margin:+.2f} | {_pct(v.spread)} | "
+                f"| {v.group} | {v.task} | {v.best.label} ({v.best.num_weights}) | {v.best.stats.percent()} | "
+                f"{heads[0]} | {heads[1]} | {100 * v.margin:+.2f} | {_pct(v.spread)} | "
                 f"{v.answer} | {over_paper} |"
             )
         lines += [
