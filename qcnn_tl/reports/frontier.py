@@ -22,6 +22,7 @@ from qcnn_tl._io import check_writable
 from qcnn_tl.circuits import ENCODINGS
 from qcnn_tl.reports.stats import MeanStd
 from qcnn_tl.reports.summary import load_results
+from qcnn_tl.training.conditions import RunCondition
 
 NUM_QUBITS = 8
 
@@ -49,7 +50,8 @@ class FrontierRow:
 
 def frontier_rows(sweep_dir: str | os.PathLike[str], transpile_csv: str | os.PathLike[str]) -> list[FrontierRow]:
     """The sweep's noiseless-trained QCNN cells with their cost: by model, task, then the registry's encoding order."""
-    cells = [c for c in load_results(sweep_dir).cells if c.group != "c2c" and "@" not in c.group]
+    qcnn = [c for c in load_results(sweep_dir).cells if c.group != "c2c"]
+    cells = [c for c in qcnn if RunCondition.parse(c.group).engine == "exact"]
     gates: dict[tuple[str, str, str], dict[str, int]] = {}
     with open(transpile_csv, newline="") as handle:
         for row in csv.DictReader(handle):
