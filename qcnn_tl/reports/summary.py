@@ -27,7 +27,7 @@ from qcnn_tl.reports.noise_table import noise_bars, noise_markdown, noise_plot
 from qcnn_tl.reports.paper import PAPER_C2C
 from qcnn_tl.reports.stats import MeanStd
 from qcnn_tl.results import RunResult
-from qcnn_tl.sweep.grid import grid_from_dict, read_result, run_group
+from qcnn_tl.sweep.grid import grid_from_dict, group_file_name, read_result, run_group
 from qcnn_tl.training.config import TrainConfig
 
 _CSV_COLUMNS = (
@@ -416,7 +416,7 @@ def summarize(sweep_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str]
     md.write_text(text)
     files = [md, write_csv(cells, out / "summary.csv")]
     for group in dict.fromkeys(c.group for c in cells if c.group != "c2c"):
-        files.append(plot(cells, group, out / f"summary_{group.replace(' ', '_').replace(':', '_')}.png"))
+        files.append(plot(cells, group, out / f"summary_{group_file_name(group)}.png"))
     for chart in (noise_bars(cells, out / "summary_noise.png"), noise_plot(cells, out / "summary_noise_scale.png")):
         if chart is not None:
             files.append(chart)

@@ -272,8 +272,7 @@ class Unit:
     def result_path(self, seed: int) -> Path:
         """Where the result of ``seed`` goes, relative to the sweep folder."""
         task = self.config.task.replace(",", "-")
-        group = self.group.replace(" ", "_").replace(":", "_")
-        folder = Path("runs") / group / task / self.model_name
+        folder = Path("runs") / group_file_name(self.group) / task / self.model_name
         return (folder / f"cnn{self.config.cnn_seed}" if self.by_cnn else folder) / f"seed{seed}.json"
 
     def config_for(self, seed: int) -> dict[str, Any]:
@@ -299,6 +298,15 @@ def run_group(config: TrainConfig | C2CConfig) -> str:
     if isinstance(config, C2CConfig):
         return "c2c"
     return RunCondition.from_config(config).key
+
+
+def group_file_name(group: str) -> str:
+    """A group (:func:`run_group`) as it names folders and files: spaces and colons as underscores.
+
+    >>> group_file_name("angle@fake_brisbane x2"), group_file_name("angle@aer:fake_brisbane")
+    ('angle@fake_brisbane_x2', 'angle@aer_fake_brisbane')
+    """
+    return group.replace(" ", "_").replace(":", "_")
 
 
 def read_result(path: str | os.PathLike[str]) -> RunResult[TrainConfig] | RunResult[C2CConfig]:
