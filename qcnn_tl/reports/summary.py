@@ -42,14 +42,16 @@ class Cell:
     """The repetitions of one model on one task.
 
     Attributes:
-        group: The encoding, ``"<encoding>@<device>[ x<scale>]"`` for a QCNN trained under noise,
-            ``"<encoding>@<backend>"`` for one trained with an estimator in the loop, or ``"c2c"``.
+        group: ``"c2c"``, or the key of a QCNN's :class:`~qcnn_tl.training.conditions.RunCondition`: the encoding,
+            ``"<encoding>@<device>[ x<scale>]"`` for a QCNN trained under noise, ``"<encoding>@<backend>"`` for one
+            trained with an estimator in the loop.
         model: ``(ansatz, pooling)`` for a QCNN, ``(head, "")`` for a C2C head.
         task: The task.
         num_weights: Trainable weights.
         accuracies: Test accuracy per repetition (under the training noise, for a noise-trained QCNN).
-        noisy: Test accuracy per repetition under other noise conditions (``"fake_brisbane"``,
-            ``"fake_brisbane x2"``), where the sweep evaluated them.
+        noisy: Test accuracy per repetition under other noise conditions, by the key of their
+            :class:`~qcnn_tl.training.conditions.NoiseCondition` (``"fake_brisbane"``, ``"fake_brisbane x2"``),
+            where the sweep evaluated them.
         cnn_seeds: The seed of the pre-trained CNN of each repetition (parallel to ``accuracies``).
     """
 
