@@ -8,6 +8,7 @@ __all__ = [
     "noise_table",
     "paper",
     "plots",
+    "stats",
     "summary",
     "transpile_report",
 ]  # the modules; import names from them

@@ -17,12 +17,12 @@ and on how many CNNs C2Q wins: the C2Q-vs-C2C claim with the CNN draw's variance
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qcnn_tl.reports.paper import PAPER_C2C
+from qcnn_tl.reports.stats import MeanStd, pooled_std
 
 if TYPE_CHECKING:
     from qcnn_tl.reports.summary import Cell
@@ -38,7 +38,7 @@ def per_cnn(cell: Cell) -> dict[int, tuple[float, ...]]:
 
 def cnn_means(cell: Cell) -> dict[int, float]:
     """Mean accuracy per CNN seed."""
-    return {seed: statistics.fmean(values) for seed, values in per_cnn(cell).items()}
+    return {seed: MeanStd.of(values).mean for seed, values in per_cnn(cell).items()}
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,8 @@ def spread(cell: Cell) -> Spread | None:
     groups = per_cnn(cell)
     if len(groups) < 2 or any(len(v) < 2 for v in groups.values()):
         return None
-    means = {seed: statistics.fmean(v) for seed, v in groups.items()}
-    within = statistics.fmean(statistics.variance(v) for v in groups.values()) ** 0.5
-    return Spread(cell, means, statistics.stdev(means.values()), within)
+    means = cnn_means(cell)
+    return Spread(cell, means, MeanStd.of(means.values()).std, pooled_std(groups.values()))
 
 
 @dataclass(frozen=True)
@@ -100,14 +99,19 @@ class PairedVerdict:
     differences: dict[int, float]
 
     @property
+    def stats(self) -> MeanStd:
+        """Mean and sample standard deviation of the per-CNN differences."""
+        return MeanStd.of(self.differences.values())
+
+    @property
     def mean(self) -> float:
         """Mean of the per-CNN differences."""
-        return statistics.fmean(self.differences.values())
+        return self.stats.mean
 
     @property
     def std(self) -> float:
-        """Standard deviation of the per-CNN differences."""
-        return statistics.stdev(self.differences.values())
+        """Sample standard deviation of the per-CNN differences."""
+        return self.stats.std
 
     @property
     def wins(self) -> int:
@@ -170,8 +174,8 @@ def cnn_seed_markdown(cells: list[Cell]) -> str:
         reps = len(cell.accuracies) // len(s.means)
         paper = "" if cell.paper is None else f"{_pct(cell.paper)}: {s.paper_position}"
         lines.append(
-            f"| {cell.group} | {cell.label} | {cell.task} | {len(s.means)} × {reps} | {_pct(cell.mean)} ± "
-            f"{_pct(cell.std)} | {' / '.join(_pct(m) for m in s.means.values())} | {_pct(s.between)} | "
+            f"| {cell.group} | {cell.label} | {cell.task} | {len(s.means)} × {reps} | {cell.stats.percent()} | "
+            f"{' / '.join(_pct(m) for m in s.means.values())} | {_pct(s.between)} | "
             f"{_pct(s.within)} | {paper} |"
         )
     lines += [
@@ -194,8 +198,8 @@ def cnn_seed_markdown(cells: list[Cell]) -> str:
             known = [PAPER_C2C[h][v.task] for h in PAPER_C2C if v.task in PAPER_C2C[h]]
             over_paper = f"{100 * (v.c2q.mean - max(known)):+.2f}" if known else ""
             lines.append(
-                f"| {v.group} | {v.task} | {v.c2q.label} | {v.c2c.label} | {per} | {100 * v.mean:+.2f} ± "
-                f"{_pct(v.std)} | {v.wins} of {len(v.differences)} | {v.answer} | {over_paper} |"
+                f"| {v.group} | {v.task} | {v.c2q.label} | {v.c2c.label} | {per} | {v.stats.percent(signed=True)} | "
+                f"{v.wins} of {len(v.differences)} | {v.answer} | {over_paper} |"
             )
         lines += [
             "",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +20,9 @@ from matplotlib.figure import Figure
 
 from qcnn_tl._io import check_writable
 from qcnn_tl.circuits import ENCODINGS
+from qcnn_tl.reports.stats import MeanStd
 from qcnn_tl.reports.summary import load_results
+from qcnn_tl.training.conditions import RunCondition
 
 NUM_QUBITS = 8
 
@@ -49,7 +50,8 @@ class FrontierRow:
 
 def frontier_rows(sweep_dir: str | os.PathLike[str], transpile_csv: str | os.PathLike[str]) -> list[FrontierRow]:
     """The sweep's noiseless-trained QCNN cells with their cost: by model, task, then the registry's encoding order."""
-    cells = [c for c in load_results(sweep_dir).cells if c.group != "c2c" and "@" not in c.group]
+    qcnn = [c for c in load_results(sweep_dir).cells if c.group != "c2c"]
+    cells = [c for c in qcnn if RunCondition.parse(c.group).engine == "exact"]
     gates: dict[tuple[str, str, str], dict[str, int]] = {}
     with open(transpile_csv, newline="") as handle:
         for row in csv.DictReader(handle):
@@ -72,15 +74,6 @@ def frontier_rows(sweep_dir: str | os.PathLike[str], transpile_csv: str | os.Pat
     return sorted(rows, key=lambda r: (models.index(r.model), r.task, order.index(r.encoding)))
 
 
-def _percent(values: tuple[float, ...]) -> tuple[float, float]:
-    """Mean and sample standard deviation (0 for one value), in %."""
-    return 100 * statistics.fmean(values), 100 * statistics.stdev(values) if len(values) > 1 else 0.0
-
-
-def _stat(values: tuple[float, ...]) -> str:
-    return "{:.2f} ± {:.2f}".format(*_percent(values))
-
-
 def frontier_markdown(rows: list[FrontierRow]) -> str:
     """The frontier as Markdown: per model and task, features, two-qubit gates per device, accuracy (%).
 
@@ -98,7 +91,7 @@ def frontier_markdown(rows: list[FrontierRow]) -> str:
         for r in rows:
             if (r.model, r.task) == (model, task):
                 cost = [str(r.two_qubit_gates.get(d, "")) for d in devices]
-                acc = [_stat(r.accuracies[c]) if c in r.accuracies else "" for c in conditions]
+                acc = [MeanStd.of(r.accuracies[c]).percent() if c in r.accuracies else "" for c in conditions]
                 lines.append("| " + " | ".join([f"`{r.encoding}`", str(r.features), *cost, *acc]) + " |")
         lines.append("")
     n = max((len(v) for r in rows for v in r.accuracies.values()), default=0)
@@ -126,8 +119,8 @@ def frontier_plot(rows: list[FrontierRow], path: str | os.PathLike[str]) -> Path
                     if (r.task, r.model) == (task, model) and device in r.two_qubit_gates and condition in r.accuracies
                 ]
                 xs = [r.two_qubit_gates[device] for r in picked]
-                stats = [_percent(r.accuracies[condition]) for r in picked]
-                ys, es = [mean for mean, _ in stats], [std for _, std in stats]
+                stats = [MeanStd.of(r.accuracies[condition]) for r in picked]
+                ys, es = [100 * s.mean for s in stats], [100 * s.std for s in stats]
                 how = "noiseless" if condition == "ideal" else "under the device's noise"
                 ax.errorbar(
                     xs,

@@ -11,87 +11,66 @@ ideal-trained model (ideal column → device column), and does training under th
 from __future__ import annotations
 
 import os
-import statistics
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from matplotlib.figure import Figure
 
-from qcnn_tl.training.config import BACKEND_KINDS, backend_device
+from qcnn_tl.reports.stats import MeanStd
+from qcnn_tl.training.conditions import NoiseCondition, RunCondition
 
 if TYPE_CHECKING:
     from qcnn_tl.reports.summary import Cell
 
-_Row = tuple[str, tuple[str, str], str, str]  # encoding, model, task, training condition
+_Row = tuple[str, tuple[str, str], str, RunCondition]  # encoding, model, task, training condition
 
 
-def parse_condition(condition: str) -> tuple[str | None, float]:
-    """``"ideal"`` → ``(None, 1)``, ``"fake_brisbane"`` → ``("fake_brisbane", 1)``, ``"… x2"`` → ``(…, 2)``."""
-    if condition == "ideal":
-        return None, 1.0
-    device, _, scale = condition.partition(" x")
-    return device, float(scale) if scale else 1.0
+def _order(condition: NoiseCondition) -> tuple[bool, str, float]:
+    return condition.device is not None, condition.device or "", condition.scale
 
 
-def evaluated_under(trained: str) -> str:
-    """The condition a run's own test accuracy was measured under, from how it was trained.
-
-    A noise-trained run (``"fake_brisbane x2"``) is evaluated under its training noise; a run trained with an
-    estimator in the loop (``"aer:fake_brisbane"``, ``"ibm-local:fake_brisbane"``) on the noisy engine under
-    that fake device; a noiseless one (``""``), or one trained on ``aer`` or an IBM device, noiselessly.
-    """
-    if not trained:
-        return "ideal"
-    if trained.partition(":")[0] in BACKEND_KINDS:
-        return backend_device(trained) or "ideal"
-    return trained
+def _training_order(run: RunCondition) -> tuple[bool, str, float]:
+    """Noiseless first, then by device (or backend) and scale."""
+    return run.engine != "exact", run.backend or run.noise.device or "", run.noise.scale
 
 
-def _order(condition: str) -> tuple[bool, str, float]:
-    device, scale = parse_condition(condition)
-    return device is not None, device or "", scale
-
-
-def conditions(cells: list[Cell]) -> dict[_Row, dict[str, tuple[float, ...]]]:
+def conditions(cells: list[Cell]) -> dict[_Row, dict[NoiseCondition, tuple[float, ...]]]:
     """Test accuracies per repetition by row and evaluation condition (QCNN cells only)."""
-    table: dict[_Row, dict[str, tuple[float, ...]]] = defaultdict(dict)
+    table: dict[_Row, dict[NoiseCondition, tuple[float, ...]]] = defaultdict(dict)
     for cell in cells:
         if cell.group == "c2c":
             continue
-        encoding, _, trained = cell.group.partition("@")
-        row = (encoding, cell.model, cell.task, trained or "ideal")
-        table[row][evaluated_under(trained)] = cell.accuracies
-        for condition, accuracies in cell.noisy.items():
-            table[row].setdefault(condition, accuracies)
+        run = RunCondition.parse(cell.group)
+        row = (run.encoding, cell.model, cell.task, run)
+        table[row][run.evaluated_under] = cell.accuracies
+        for key, accuracies in cell.noisy.items():
+            table[row].setdefault(NoiseCondition.parse(key), accuracies)
     return table
 
 
 def _stat(values: tuple[float, ...] | None) -> str:
-    if not values:
-        return ""
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{100 * statistics.fmean(values):.2f} ± {100 * std:.2f}"
+    """``"92.00 ± 2.83"``, or empty where there are no values."""
+    return MeanStd.of(values).percent() if values else ""
 
 
 def noise_markdown(cells: list[Cell]) -> str:
     """The table as Markdown, one per encoding; empty when the sweep has no noisy results."""
     table = conditions(cells)
-    if all(set(columns) == {"ideal"} for columns in table.values()):
+    if all(set(columns) == {NoiseCondition()} for columns in table.values()):
         return ""
     lines: list[str] = []
     for encoding in dict.fromkeys(row[0] for row in table):
         rows = {row: columns for row, columns in table.items() if row[0] == encoding}
         evaluated = sorted({c for columns in rows.values() for c in columns}, key=_order)
         lines += [f"### Under device noise, {encoding} encoding: test accuracy (%), mean ± std over repetitions", ""]
-        lines += ["| model | task | trained | " + " | ".join(f"evaluated {c}" for c in evaluated) + " |"]
+        lines += ["| model | task | trained | " + " | ".join(f"evaluated {c.key}" for c in evaluated) + " |"]
         lines += ["|---|---|---|" + "---:|" * len(evaluated)]
-        ordered = sorted(rows, key=lambda r: (r[1], r[2], _order(r[3])))
+        ordered = sorted(rows, key=lambda r: (r[1], r[2], _training_order(r[3])))
         for row in ordered:
             model = f"{row[1][0]} / {row[1][1]}"
-            lines.append(
-                f"| {model} | {row[2]} | {row[3]} | " + " | ".join(_stat(rows[row].get(c)) for c in evaluated) + " |"
-            )
+            values = " | ".join(_stat(rows[row].get(c)) for c in evaluated)
+            lines.append(f"| {model} | {row[2]} | {row[3].training} | {values} |")
         lines.append("")
     lines += [
         "Evaluated under a device: the noisy engine, exact under the device's Aer noise model (error rates "
@@ -108,26 +87,30 @@ def noise_bars(cells: list[Cell], path: str | os.PathLike[str]) -> Path | None:
     deviation. Returns None (and writes nothing) without noisy results.
     """
     table = conditions(cells)
-    devices = sorted({d for cols in table.values() for c in cols for d, s in [parse_condition(c)] if d and s == 1})
+    devices = sorted({c.device for cols in table.values() for c in cols if c.device and c.scale == 1})
     if not devices:
         return None
     keys = sorted({(row[0], row[1], row[2]) for row in table})
     fig = Figure(figsize=(max(6.0, 0.9 * len(keys) + 2), 3.4 * len(devices)))
     axes = fig.subplots(len(devices), 1, squeeze=False)[:, 0]
-    bars: tuple[tuple[str | None, str | None, str], ...] = (
-        ("ideal", "ideal", "ideal-trained, evaluated ideal"),
-        ("ideal", None, "ideal-trained, evaluated noisy"),
-        (None, None, "noise-trained, evaluated noisy"),
+    bars = (
+        (False, False, "ideal-trained, evaluated ideal"),
+        (False, True, "ideal-trained, evaluated noisy"),
+        (True, True, "noise-trained, evaluated noisy"),
     )
     for ax, device in zip(axes, devices, strict=True):
-        for b, (trained, evaluated, label) in enumerate(bars):
+        noise = NoiseCondition(device)
+        for b, (noise_trained, noise_evaluated, label) in enumerate(bars):
             xs, ys, es = [], [], []
+            evaluated = noise if noise_evaluated else NoiseCondition()
             for k, (encoding, model, task) in enumerate(keys):
-                values = table.get((encoding, model, task, trained or device), {}).get(evaluated or device)
+                trained = RunCondition(encoding, noise if noise_trained else NoiseCondition())
+                values = table.get((encoding, model, task, trained), {}).get(evaluated)
                 if values:
                     xs.append(k + (b - 1) * 0.27)
-                    ys.append(100 * statistics.fmean(values))
-                    es.append(100 * statistics.stdev(values) if len(values) > 1 else 0.0)
+                    stats = MeanStd.of(values)
+                    ys.append(100 * stats.mean)
+                    es.append(100 * stats.std)
             ax.bar(xs, ys, width=0.27, yerr=es, capsize=2, label=label)
         names = [f"{m[0]}/{m[1]}\n{t} ({e})" for e, m, t in keys]
         ax.set_xticks(range(len(keys)), names, fontsize=6, rotation=45, ha="right")
@@ -152,16 +135,14 @@ def noise_plot(cells: list[Cell], path: str | os.PathLike[str]) -> Path | None:
     curves: dict[tuple[str, tuple[str, str], str, str], dict[str, list[tuple[float, tuple[float, ...]]]]]
     curves = defaultdict(lambda: defaultdict(list))
     for (encoding, model, task, trained), columns in table.items():
-        trained_device, trained_scale = parse_condition(trained)
         for condition, accuracies in columns.items():
-            device, scale = parse_condition(condition)
-            if device is None:
+            if condition.device is None:
                 continue
-            panel = (encoding, model, task, device)
-            if trained_device is None:
-                curves[panel]["ideal-trained"].append((scale, accuracies))
-            elif trained_device == device and trained_scale == scale:
-                curves[panel]["trained under the same noise"].append((scale, accuracies))
+            panel = (encoding, model, task, condition.device)
+            if trained.engine == "exact":
+                curves[panel]["ideal-trained"].append((condition.scale, accuracies))
+            elif trained.noise == condition:
+                curves[panel]["trained under the same noise"].append((condition.scale, accuracies))
     panels = [p for p, series in curves.items() if len({s for points in series.values() for s, _ in points}) > 1]
     if not panels:
         return None
@@ -172,12 +153,12 @@ def noise_plot(cells: list[Cell], path: str | os.PathLike[str]) -> Path | None:
         for label, points in curves[panel].items():
             points = sorted(points)
             xs = [s for s, _ in points]
-            ys = [100 * statistics.fmean(a) for _, a in points]
-            es = [100 * statistics.stdev(a) if len(a) > 1 else 0.0 for _, a in points]
+            stats = [MeanStd.of(a) for _, a in points]
+            ys, es = [100 * s.mean for s in stats], [100 * s.std for s in stats]
             ax.errorbar(xs, ys, yerr=es, marker="o", ms=4, capsize=2, label=label)
-        ideal = table.get((encoding, model, task, "ideal"), {}).get("ideal")
+        ideal = table.get((encoding, model, task, RunCondition(encoding)), {}).get(NoiseCondition())
         if ideal:
-            ax.axhline(100 * statistics.fmean(ideal), ls="--", color="gray", lw=1, label="ideal-trained, noiseless")
+            ax.axhline(100 * MeanStd.of(ideal).mean, ls="--", color="gray", lw=1, label="ideal-trained, noiseless")
         ax.set_xscale("log", base=2)
         ax.set_xlabel(f"{device} error rates × scale")
         ax.set_ylabel("test accuracy (%)")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import os
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +25,9 @@ from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.reports.cnn_seeds import cnn_seed_markdown
 from qcnn_tl.reports.noise_table import noise_bars, noise_markdown, noise_plot
 from qcnn_tl.reports.paper import PAPER_C2C
+from qcnn_tl.reports.stats import MeanStd
 from qcnn_tl.results import RunResult
-from qcnn_tl.sweep.grid import grid_from_dict, read_result, run_group
+from qcnn_tl.sweep.grid import grid_from_dict, group_file_name, read_result, run_group
 from qcnn_tl.training.config import TrainConfig
 
 _CSV_COLUMNS = (
@@ -42,14 +42,16 @@ class Cell:
     """The repetitions of one model on one task.
 
     Attributes:
-        group: The encoding, ``"<encoding>@<device>[ x<scale>]"`` for a QCNN trained under noise,
-            ``"<encoding>@<backend>"`` for one trained with an estimator in the loop, or ``"c2c"``.
+        group: ``"c2c"``, or the key of a QCNN's :class:`~qcnn_tl.training.conditions.RunCondition`: the encoding,
+            ``"<encoding>@<device>[ x<scale>]"`` for a QCNN trained under noise, ``"<encoding>@<backend>"`` for one
+            trained with an estimator in the loop.
         model: ``(ansatz, pooling)`` for a QCNN, ``(head, "")`` for a C2C head.
         task: The task.
         num_weights: Trainable weights.
         accuracies: Test accuracy per repetition (under the training noise, for a noise-trained QCNN).
-        noisy: Test accuracy per repetition under other noise conditions (``"fake_brisbane"``,
-            ``"fake_brisbane x2"``), where the sweep evaluated them.
+        noisy: Test accuracy per repetition under other noise conditions, by the key of their
+            :class:`~qcnn_tl.training.conditions.NoiseCondition` (``"fake_brisbane"``, ``"fake_brisbane x2"``),
+            where the sweep evaluated them.
         cnn_seeds: The seed of the pre-trained CNN of each repetition (parallel to ``accuracies``).
     """
 
@@ -67,14 +69,19 @@ class Cell:
         return len(self.accuracies)
 
     @property
+    def stats(self) -> MeanStd:
+        """Mean and sample standard deviation of the test accuracy (0 for one repetition)."""
+        return MeanStd.of(self.accuracies)
+
+    @property
     def mean(self) -> float:
         """Mean test accuracy."""
-        return statistics.fmean(self.accuracies)
+        return self.stats.mean
 
     @property
     def std(self) -> float:
         """Sample standard deviation (0 for one repetition)."""
-        return statistics.stdev(self.accuracies) if self.n > 1 else 0.0
+        return self.stats.std
 
     @property
     def label(self) -> str:
@@ -259,7 +266,7 @@ def markdown(cells: list[Cell]) -> str:
                 rows[cell.model][cell.task] = cell
         for row in rows.values():
             first = next(iter(row.values()))
-            values = [f"{_pct(row[t].mean)} ± {_pct(row[t].std)} (n={row[t].n})" if t in row else "" for t in tasks]
+            values = [f"{row[t].stats.percent()} (n={row[t].n})" if t in row else "" for t in tasks]
             lines.append(f"| {first.label} | {first.num_weights} | " + " | ".join(values) + " |")
         lines.append("")
     c2c = [c for c in cells if c.group == "c2c"]
@@ -273,7 +280,7 @@ def markdown(cells: list[Cell]) -> str:
             beyond = "" if paper is None else ("yes" if abs(cell.mean - paper) > cell.std else "no")
             shown = "?" if paper is None else _pct(paper)
             lines.append(
-                f"| {cell.label} | {cell.num_weights} | {cell.task} | {_pct(cell.mean)} ± {_pct(cell.std)} "
+                f"| {cell.label} | {cell.num_weights} | {cell.task} | {cell.stats.percent()} "
                 f"(n={cell.n}) | {shown} | {diff} | {beyond} |"
             )
         lines.append("")
@@ -286,11 +293,11 @@ def markdown(cells: list[Cell]) -> str:
             "|---|---|---|---:|---:|---:|---:|---:|---|---:|",
         ]
         for v in found:
-            heads = [f"{_pct(v.c2c[h].mean)} ± {_pct(v.c2c[h].std)}" if h in v.c2c else "" for h in ("1d", "2d")]
+            heads = [v.c2c[h].stats.percent() if h in v.c2c else "" for h in ("1d", "2d")]
             over_paper = "" if v.paper_margin is None else f"{100 * v.paper_margin:+.2f}"
             lines.append(
-                f"| {v.group} | {v.task} | {v.best.label} ({v.best.num_weights}) | {_pct(v.best.mean)} ± "
-                f"{_pct(v.best.std)} | {heads[0]} | {heads[1]} | {100 * v.margin:+.2f} | {_pct(v.spread)} | "
+                f"| {v.group} | {v.task} | {v.best.label} ({v.best.num_weights}) | {v.best.stats.percent()} | "
+                f"{heads[0]} | {heads[1]} | {100 * v.margin:+.2f} | {_pct(v.spread)} | "
                 f"{v.answer} | {over_paper} |"
             )
         lines += [
@@ -411,7 +418,7 @@ def summarize(sweep_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str]
     md.write_text(text)
     files = [md, write_csv(cells, out / "summary.csv")]
     for group in dict.fromkeys(c.group for c in cells if c.group != "c2c"):
-        files.append(plot(cells, group, out / f"summary_{group.replace(' ', '_').replace(':', '_')}.png"))
+        files.append(plot(cells, group, out / f"summary_{group_file_name(group)}.png"))
     for chart in (noise_bars(cells, out / "summary_noise.png"), noise_plot(cells, out / "summary_noise_scale.png")):
         if chart is not None:
             files.append(chart)

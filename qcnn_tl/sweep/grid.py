@@ -48,7 +48,8 @@ from qcnn_tl.c2c.training import C2CConfig
 from qcnn_tl.circuits import ANSATZES, ENCODINGS, PAPER_MODELS, POOLINGS, BlockDefinition, block_definitions
 from qcnn_tl.cnn.backbone import BackboneSpec
 from qcnn_tl.results import RunResult
-from qcnn_tl.training.config import TrainConfig, noise_key
+from qcnn_tl.training.conditions import RunCondition
+from qcnn_tl.training.config import TrainConfig
 
 _NONE_NOTE = ' (or "none": noiseless)'
 _TRAIN_FIXED = ("ansatz", "pooling", "encoding", "task", "noise", "noise_scale", "readout_error")
@@ -271,8 +272,7 @@ class Unit:
     def result_path(self, seed: int) -> Path:
         """Where the result of ``seed`` goes, relative to the sweep folder."""
         task = self.config.task.replace(",", "-")
-        group = self.group.replace(" ", "_").replace(":", "_")
-        folder = Path("runs") / group / task / self.model_name
+        folder = Path("runs") / group_file_name(self.group) / task / self.model_name
         return (folder / f"cnn{self.config.cnn_seed}" if self.by_cnn else folder) / f"seed{seed}.json"
 
     def config_for(self, seed: int) -> dict[str, Any]:
@@ -290,18 +290,23 @@ class Unit:
 
 
 def run_group(config: TrainConfig | C2CConfig) -> str:
-    """How sweeps and summaries group runs.
+    """How sweeps and summaries group runs: ``"c2c"``, or the key of the QCNN run's :class:`RunCondition`.
 
-    ``"c2c"``, the encoding, ``"<encoding>@<device>[ x<scale>]"`` (noise-trained) or ``"<encoding>@<backend>"``
+    That is the encoding, ``"<encoding>@<device>[ x<scale>]"`` (noise-trained) or ``"<encoding>@<backend>"``
     (trained with an estimator in the loop).
     """
     if isinstance(config, C2CConfig):
         return "c2c"
-    if config.backend is not None:
-        return f"{config.encoding}@{config.backend}"
-    if config.noise is None:
-        return config.encoding
-    return f"{config.encoding}@{noise_key(config.noise, config.noise_scale)}"
+    return RunCondition.from_config(config).key
+
+
+def group_file_name(group: str) -> str:
+    """A group (:func:`run_group`) as it names folders and files: spaces and colons as underscores.
+
+    >>> group_file_name("angle@fake_brisbane x2"), group_file_name("angle@aer:fake_brisbane")
+    ('angle@fake_brisbane_x2', 'angle@aer_fake_brisbane')
+    """
+    return group.replace(" ", "_").replace(":", "_")
 
 
 def read_result(path: str | os.PathLike[str]) -> RunResult[TrainConfig] | RunResult[C2CConfig]:

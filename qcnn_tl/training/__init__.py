@@ -1,3 +1,3 @@
 """Training: configuration, loop and checkpoints."""
 
-__all__ = ["config", "experiment", "loop"]  # the modules; import names from them
+__all__ = ["conditions", "config", "experiment", "loop"]  # the modules; import names from them

@@ -187,10 +187,3 @@ def backend_device(backend: str) -> str | None:
     """
     kind, _, device = backend.partition(":")
     return device if kind in ("aer", "ibm-local") and device else None
-
-
-def noise_key(device: str | None, scale: float = 1.0) -> str:
-    """How results name a noise condition: ``"ideal"``, ``"fake_brisbane"``, ``"fake_brisbane x2"``."""
-    if device is None:
-        return "ideal"
-    return device if scale == 1 else f"{device} x{scale:g}"

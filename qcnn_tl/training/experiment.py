@@ -19,7 +19,8 @@ from qcnn_tl.qnn.exact_model import ExactQCNN
 from qcnn_tl.qnn.in_the_loop import EstimatorQCNN
 from qcnn_tl.qnn.noisy import DeviceNoise, NoisyQCNN, device_noise
 from qcnn_tl.results import CnnInfo, ModelInfo, RunResult
-from qcnn_tl.training.config import TrainConfig, backend_device, noise_key
+from qcnn_tl.training.conditions import NoiseCondition
+from qcnn_tl.training.config import TrainConfig, backend_device
 from qcnn_tl.training.loop import QCNNModule, evaluate, train_qcnn
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ def train_repetitions(
             it: on the paper's grid it costs a quarter of the time and the paper reports test accuracy).
         noisy_evaluation: Fake devices under whose noise (noisy engine, as reported) the trained weights are
             also evaluated on the test split, with their error rates times each of ``noise_scales``; recorded
-            as ``noisy_test_accuracy[key]`` with the key from :func:`noise_key`.
+            as ``noisy_test_accuracy[key]`` with the key from :attr:`~qcnn_tl.training.conditions.NoiseCondition.key`.
         noise_scales: Scales of the error rates for ``noisy_evaluation``.
         progress: Show a progress bar.
 
@@ -211,7 +212,8 @@ def train_repetitions(
                 scale=scale,
             )
             prepared_test = noisy.prepare(data.test_features)
-            noisy_acc[noise_key(device, scale)] = evaluate(noisy, prepared_test, data.test_labels, batch_size=256)
+            key = NoiseCondition(device, scale).key
+            noisy_acc[key] = evaluate(noisy, prepared_test, data.test_labels, batch_size=256)
     evaluate_s = time.perf_counter() - start
     versions = library_versions()
     blocks = block_definitions(config.ansatz, config.pooling, config.encoding, num_qubits=template.num_qubits)

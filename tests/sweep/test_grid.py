@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import doctest
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -8,6 +9,7 @@ import pytest
 
 from qcnn_tl.c2c.training import C2CConfig
 from qcnn_tl.circuits import PAPER_MODELS
+from qcnn_tl.sweep import grid as grid_module
 from qcnn_tl.sweep.grid import SweepGrid, _settings, grid_from_dict, parse_model
 from qcnn_tl.training.config import TrainConfig
 
@@ -223,3 +225,8 @@ def test_units_carry_the_users_blocks(registries):
     assert own.blocks == block_definitions("ryrz_cz", "zx", "angle") and len(own.blocks) == 1
     assert builtin.blocks == c2c.blocks == ()
     assert pickle.loads(pickle.dumps(own)) == own  # what a spawned or Dask worker receives
+
+
+def test_the_examples_in_the_docstrings():
+    result = doctest.testmod(grid_module)
+    assert result.attempted >= 1 and result.failed == 0
