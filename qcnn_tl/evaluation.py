@@ -105,7 +105,7 @@ def default_run_dir(backend: str, root: str | os.PathLike[str] = "runs") -> Path
 
 
 def _template(config: TrainConfig) -> QCNNTemplate:
-    return build_qcnn(config.ansatz, config.pooling, encoding=config.encoding)
+    return build_qcnn(config.ansatz, config.pooling, encoding=config.encoding, num_classes=config.num_classes)
 
 
 def _weights(model: RunResult[TrainConfig]) -> np.ndarray:

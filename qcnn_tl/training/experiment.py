@@ -155,7 +155,7 @@ def train_repetitions(
     Raises:
         ValueError: On features of the wrong width or replicas on the Aer engine.
     """
-    template = build_qcnn(config.ansatz, config.pooling, encoding=config.encoding)
+    template = build_qcnn(config.ansatz, config.pooling, encoding=config.encoding, num_classes=config.num_classes)
     if data.train_features.shape[1] != template.num_features:
         raise ValueError(
             f"{config.encoding} encoding needs {template.num_features} features; got {data.train_features.shape[1]}"
