@@ -10,6 +10,7 @@ from qcnn_tl.backends.profiles import RunProfile, load_profile
 from qcnn_tl.cli.common import add_data_arguments, data_for
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.evaluation import (
+    check_binary,
     check_samples,
     default_run_dir,
     evaluate_model,
@@ -83,6 +84,7 @@ def command(args: argparse.Namespace) -> int:
     if args.rows_per_job is not None and args.rows_per_job < 1:
         raise ValueError(f"--rows-per-job must be a positive integer; got {args.rows_per_job}")
     model = load_model(args.model)
+    check_binary(model)
     profile = profile_from(args)
     data = data_for(model.config, args, trained=model)
     available = len(data.test_labels)
