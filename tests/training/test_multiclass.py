@@ -93,3 +93,48 @@ class TestOneVsRest:
         assert sum(map(sum, joint.confusion)) == 60
         saved = json.loads((tmp_path / "one_vs_rest.json").read_text())
         assert saved["test_accuracy"] == joint.test_accuracy and (tmp_path / "class2" / "result.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--task", "0,1,1"], "task '0,1,1' names a class twice: 1"),
+        (["--task", "0,1,2,zebra"], "no class 'zebra'"),
+        (["--task", "0,1", "--one-vs-rest"], "one-vs-rest needs a task of more than two classes"),
+        (["--task", "0,1,2", "--loss", "mse"], "loss 'mse' is binary-only"),
+        (["--task", "0,1,2", "--backend", "aer"], "binary-only in this version"),
+    ],
+)
+def test_cli_refuses_in_one_line_and_writes_nothing(argv, message, tmp_path, capsys):
+    from qcnn_tl.cli.main import main
+
+    out = tmp_path / "out"
+    assert main(["train", *argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_evaluate_refuses_a_k_class_model(tmp_path, capsys):
+    from qcnn_tl.cli.main import main
+    from qcnn_tl.results import CnnInfo, ModelInfo, RunResult
+
+    result = RunResult(
+        config=TrainConfig(task="0,1,2,3", encoding="angle"),
+        model=ModelInfo("angle_U_SU4_zx_k4", 49, 8),
+        test_accuracy=0.5,
+        train_accuracy=None,
+        num_train=1,
+        num_test=1,
+        steps=1,
+        loss_history=[1.0],
+        wall_time_s=0.0,
+        cnn=CnnInfo("hash", None),
+        versions={},
+        weights=[0.0] * 49,
+    )
+    path = result.write(tmp_path / "result.json")
+    run_dir = tmp_path / "eval"
+    assert main(["evaluate", "--model", str(path), "--backend", "aer", "--run-dir", str(run_dir)]) == 2
+    assert "has 4 classes; qcnn-tl evaluate takes binary models" in capsys.readouterr().err
+    assert not run_dir.exists()
