@@ -117,23 +117,11 @@ def test_cli_refuses_in_one_line_and_writes_nothing(argv, message, tmp_path, cap
 
 def test_evaluate_refuses_a_k_class_model(tmp_path, capsys):
     from qcnn_tl.cli.main import main
-    from qcnn_tl.results import CnnInfo, ModelInfo, RunResult
+    from tests.results import result_json
 
-    result = RunResult(
-        config=TrainConfig(task="0,1,2,3", encoding="angle"),
-        model=ModelInfo("angle_U_SU4_zx_k4", 49, 8),
-        test_accuracy=0.5,
-        train_accuracy=None,
-        num_train=1,
-        num_test=1,
-        steps=1,
-        loss_history=[1.0],
-        wall_time_s=0.0,
-        cnn=CnnInfo("hash", None),
-        versions={},
-        weights=[0.0] * 49,
-    )
-    path = result.write(tmp_path / "result.json")
+    path = tmp_path / "result.json"
+    model = result_json({"task": "0,1,2,3", "encoding": "angle"}, 0.5, num_weights=49) | {"weights": [0.0] * 49}
+    path.write_text(json.dumps(model))
     run_dir = tmp_path / "eval"
     assert main(["evaluate", "--model", str(path), "--backend", "aer", "--run-dir", str(run_dir)]) == 2
     assert "has 4 classes; qcnn-tl evaluate takes binary models" in capsys.readouterr().err
