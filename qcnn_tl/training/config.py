@@ -110,11 +110,6 @@ class TrainConfig:
                 f"loss {self.loss!r} is binary-only; task {self.task!r} has {self.num_classes} classes: "
                 "use cross_entropy"
             )
-        if self.num_classes > 2 and self.backend is not None:
-            raise ValueError(
-                f"backend (an estimator in the loop) is binary-only in this version; task {self.task!r} has "
-                f"{self.num_classes} classes: train on the exact engine or under noise (--noise)"
-            )
         if self.num_classes > 1 << 8:
             raise ValueError(f"task {self.task!r} has {self.num_classes} classes; 8 readout qubits tell at most 256")
         self._check_targets()

@@ -7,12 +7,15 @@ import pytest
 import torch
 from qiskit.quantum_info import Statevector
 
+from qcnn_tl.backends.execution import execution_target
+from qcnn_tl.backends.profiles import RunProfile
 from qcnn_tl.backends.targets import fake_backend, ideal_estimator, ideal_isa, noisy_estimator
 from qcnn_tl.backends.transpile import transpile_for_target
 from qcnn_tl.circuits import build_qcnn
 from qcnn_tl.qnn.aer import estimator_qnn
 from qcnn_tl.qnn.exact import ExactEngine
 from qcnn_tl.qnn.exact_model import ExactQCNN
+from qcnn_tl.qnn.in_the_loop import EstimatorQCNN, StepJournal
 from qcnn_tl.qnn.noisy import NoisyEngine, device_noise
 from qcnn_tl.qnn.readout import accuracy, class_probabilities, isa_observables, predict
 from qcnn_tl.training.loop import qcnn_loss
@@ -93,6 +96,44 @@ def test_noisy_engine_agrees_with_aer_density_matrix(rng):
     assert np.abs(ours - noiseless).max() > 1e-3
     measured = NoisyEngine.from_isa(template, isa, noise, readout_error=True)(inputs, torch.as_tensor(weights))
     assert np.abs(measured.numpy() - ours).max() > 1e-4
+
+
+@pytest.mark.parametrize("gradient", ["param-shift", "spsa"])
+def test_estimator_in_the_loop_measures_every_z_string_in_the_same_pubs(gradient, rng, tmp_path):
+    template = build_qcnn("U_TTN", "zx", encoding="angle", num_classes=4)
+    target = execution_target(template, RunProfile(backend="aer"), cache_dir=tmp_path / "cache")
+    model = EstimatorQCNN(template, target, gradient=gradient, journal=StepJournal(tmp_path / "journal"), seed=3)
+    inputs = model.prepare(rng.normal(size=(2, 8)))
+    weights = torch.as_tensor(rng.normal(size=template.num_weights))
+    with torch.no_grad():
+        model.weight.copy_(weights)
+    exact = ExactEngine.from_template(template)
+    values, jacobian = model.measure(inputs.numpy(), weights.numpy(), jacobian=True)
+    np.testing.assert_allclose(values, exact(inputs.numpy(), weights).numpy(), atol=1e-9, rtol=0)
+    assert jacobian.shape == (2, 3, template.num_weights)
+    if gradient == "param-shift":
+        reference = torch.autograd.functional.jacobian(lambda w: exact(inputs.numpy(), w), weights).numpy()
+        np.testing.assert_allclose(jacobian, reference, atol=1e-9, rtol=0)
+    grad_out = torch.as_tensor(rng.normal(size=(2, 3)))
+    (model(inputs) * grad_out).sum().backward()
+    np.testing.assert_allclose(
+        model.weight.grad.numpy(), np.einsum("bk,bkw->w", grad_out.numpy(), jacobian), atol=1e-12
+    )
+
+
+def test_runtime_local_mode_estimates_the_z_strings_on_the_cut_device(rng, tmp_path):
+    """Runtime's local mode measures (resilience 0), so it sees the readout error: the noisy engine with it."""
+    template = build_qcnn("U_TTN", "zx", encoding="angle", num_classes=4)
+    profile = RunProfile(backend="ibm-local:fake_brisbane", shots=20_000)
+    target = execution_target(template, profile, cache_dir=tmp_path / "cache")
+    assert target.circuit.num_qubits == 8  # the device cut to the qubits the circuit uses
+    model = EstimatorQCNN(template, target, gradient="spsa", journal=StepJournal(None), seed=3)
+    inputs = model.prepare(rng.normal(size=(2, 8))).numpy()
+    weights = rng.normal(size=template.num_weights)
+    values, _ = model.measure(inputs, weights, jacobian=False)
+    noise = device_noise(fake_backend("fake_brisbane"))
+    engine = NoisyEngine.from_isa(template, target.isa, noise, readout_error=True)
+    np.testing.assert_allclose(values, engine(inputs, torch.as_tensor(weights)).numpy(), atol=0.04)  # 5 sigma
 
 
 class TestReadout:

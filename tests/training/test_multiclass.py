@@ -45,7 +45,6 @@ def test_k_class_training_lowers_the_loss_and_replicas_match(rng):
     ("settings", "message"),
     [
         ({"task": "0,1,2,3", "loss": "mse"}, "loss 'mse' is binary-only"),
-        ({"task": "0,1,2,3", "backend": "aer"}, "binary-only in this version"),
         ({"task": "0,1,1"}, "names a class twice: 1"),
         ({"task": "0,1,2,10"}, "no class '10'"),
         ({"task": "all", "dataset": "imagefolder:/nowhere"}, None),
@@ -102,7 +101,6 @@ class TestOneVsRest:
         (["--task", "0,1,2,zebra"], "no class 'zebra'"),
         (["--task", "0,1", "--one-vs-rest"], "one-vs-rest needs a task of more than two classes"),
         (["--task", "0,1,2", "--loss", "mse"], "loss 'mse' is binary-only"),
-        (["--task", "0,1,2", "--backend", "aer"], "binary-only in this version"),
     ],
 )
 def test_cli_refuses_in_one_line_and_writes_nothing(argv, message, tmp_path, capsys):
