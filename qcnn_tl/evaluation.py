@@ -112,8 +112,22 @@ def default_run_dir(backend: str, root: str | os.PathLike[str] = "runs") -> Path
     return path
 
 
+def check_binary(model: RunResult[TrainConfig], command: str = "qcnn-tl evaluate") -> None:
+    """Refuses a k-class model (:math:`k > 2`) where only binary models are evaluated.
+
+    Raises:
+        ValueError: Naming the model's task and its number of classes.
+    """
+    k = model.config.num_classes
+    if k > 2:
+        raise ValueError(
+            f"the model's task {model.config.task!r} has {k} classes; {command} takes binary models in this version "
+            "(k-class models are evaluated by train, on the exact and noisy engines)"
+        )
+
+
 def _template(config: TrainConfig) -> QCNNTemplate:
-    return build_qcnn(config.ansatz, config.pooling, encoding=config.encoding)
+    return build_qcnn(config.ansatz, config.pooling, encoding=config.encoding, num_classes=config.num_classes)
 
 
 def _weights(model: RunResult[TrainConfig]) -> np.ndarray:
@@ -183,6 +197,7 @@ def evaluate_model(
     Returns:
         The summary (also written as ``evaluation.json`` and ``expectations.csv``).
     """
+    check_binary(model)
     check_run_dir_free(run_dir)
     template = _template(model.config)
     weights = _weights(model)
@@ -237,6 +252,7 @@ def evaluate_with_engine(
     kind, _, device = profile.backend.partition(":")
     if kind != "aer":
         raise ValueError(f"the engines simulate aer and aer:<fake> targets; got {profile.backend!r} (use Aer jobs)")
+    check_binary(model)
     folder = claim_run_dir(run_dir, json.dumps(model.to_json(), indent=2).encode())
     template = _template(model.config)
     weights = _weights(model)
@@ -466,6 +482,7 @@ def price_evaluation(
     rows_per_job: int | None = None,
 ) -> RunPrice:
     """Prices an evaluation without submitting anything or creating an estimator (``--dry-run``)."""
+    check_binary(model)
     template = _template(model.config)
     weights = _weights(model)
     target = execution_target(template, profile, cache_dir=cache_dir)

@@ -14,11 +14,11 @@ from torch import nn
 
 from qcnn_tl._io import library_versions
 from qcnn_tl._validate import check_settings
-from qcnn_tl.c2c.heads import HEADS, NUM_FEATURES, build_head, num_weights
+from qcnn_tl.c2c.heads import NUM_FEATURES, build_head, check_head, num_weights
 from qcnn_tl.cnn.backbone import BackboneSpec
 from qcnn_tl.cnn.pretrain import classifier_accuracy
 from qcnn_tl.cnn.reduction import FeatureReduction
-from qcnn_tl.cnn.task_data import TaskData, check_source
+from qcnn_tl.cnn.task_data import TaskData, check_source, task_num_classes
 from qcnn_tl.results import CnnInfo, ModelInfo, RunResult
 
 
@@ -28,7 +28,8 @@ class C2CConfig:
 
     Attributes:
         head: ``"1d"`` (64 weights) or ``"2d"`` (76 weights).
-        task: Two groups of the dataset's classes (:mod:`qcnn_tl.data.tasks`), as for a QCNN.
+        task: Two groups of the dataset's classes (:mod:`qcnn_tl.data.tasks`), or :math:`k > 2`, as for a QCNN;
+            the head has one logit per class.
         seed: Seeds the initial weights and the shuffling.
         epochs: Passes over the training samples (reference: 1).
         num_train: The first this many samples of the task's training split are used (reference: 10,000,
@@ -41,6 +42,8 @@ class C2CConfig:
         backbone: The frozen backbone, as for a QCNN; its features reach the head's 256 inputs through
             ``feature_reduction`` when the widths differ.
         feature_reduction: ``"pca"`` or ``"none"`` (:mod:`qcnn_tl.cnn.reduction`).
+        width: Values the ``"1d"`` head pools to before its Dense layer (28: the reference); a smaller width
+            matches a k-class QCNN's weight count (:func:`~qcnn_tl.c2c.heads.matched_width`).
     """
 
     head: str = "1d"
@@ -55,9 +58,10 @@ class C2CConfig:
     dataset: str = "mnist"
     backbone: BackboneSpec = field(default_factory=BackboneSpec)
     feature_reduction: FeatureReduction = "pca"
+    width: int = 28
 
     def __post_init__(self) -> None:
-        HEADS[self.head]
+        check_head(self.head, self.width)
         check_source(self)
         check_settings(
             self,
@@ -70,6 +74,11 @@ class C2CConfig:
     def num_features(self) -> int:
         """Feature width of the CNN the head reads."""
         return NUM_FEATURES
+
+    @property
+    def num_classes(self) -> int:
+        """Labels of the task (the head's logits)."""
+        return task_num_classes(self.task, self.dataset)
 
     @property
     def encoding(self) -> str:
@@ -89,8 +98,8 @@ class C2CConfig:
 def train_head(config: C2CConfig, data: TaskData) -> RunResult[C2CConfig]:
     """Trains one C2C head on ``data`` (features of the F = 256 CNN) and evaluates it.
 
-    The label is the class index (1 = first digit of the pair), the loss the mean cross-entropy of the
-    softmax over the two outputs; the samples are reshuffled every epoch, as Keras' ``fit`` does.
+    The label is the class index (1 = first digit of the pair; group ``i`` of a k-class task), the loss the mean
+    cross-entropy of the softmax over the outputs; the samples are reshuffled every epoch, as Keras' ``fit`` does.
 
     Returns:
         The result: config, model, accuracies (train: the samples used), loss per step.
@@ -101,7 +110,7 @@ def train_head(config: C2CConfig, data: TaskData) -> RunResult[C2CConfig]:
     if data.train_features.shape[1] != NUM_FEATURES:
         raise ValueError(f"C2C heads read {NUM_FEATURES} features; got {data.train_features.shape[1]}")
     generator = torch.Generator().manual_seed(config.seed)
-    head = build_head(config.head, generator)
+    head = build_head(config.head, generator, num_classes=config.num_classes, width=config.width)
     x = data.train_features[: config.num_train].to(torch.float32)
     y = data.train_labels[: config.num_train]
     optimizer = torch.optim.Adam(head.parameters(), lr=config.lr, eps=1e-7)

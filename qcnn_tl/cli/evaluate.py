@@ -12,6 +12,7 @@ from qcnn_tl.backends.profiles import RunProfile, load_profile
 from qcnn_tl.cli.common import add_data_arguments, data_for
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.evaluation import (
+    check_binary,
     check_samples,
     default_run_dir,
     evaluate_model,
@@ -90,6 +91,7 @@ def command(args: argparse.Namespace) -> int:
     if args.rows_per_job is not None and args.rows_per_job < 1:
         raise ValueError(f"--rows-per-job must be a positive integer; got {args.rows_per_job}")
     model = load_model(args.model)
+    check_binary(model)
     profile = profile_from(args)
     run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(profile.backend)
     if not args.dry_run:  # the output is checked before the data are read

@@ -31,6 +31,7 @@ from qcnn_tl.results import RunResult
 from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.experiment import run_training
 from qcnn_tl.training.loop import check_checkpoint
+from qcnn_tl.training.one_vs_rest import one_vs_rest_tasks, train_one_vs_rest
 
 _HIDDEN = frozenset({"checkpoint_every", "backbone"})
 """Fields without a flag of their own: the checkpoint cadence (an implementation detail of resuming) and the
@@ -98,6 +99,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="RESULT",
         help="start from the weights of this result.json (fine-tuning; same ansatz, pooling and encoding)",
     )
+    p.add_argument(
+        "--one-vs-rest",
+        action="store_true",
+        help="a k-class task as k binary QCNNs (class c against the task's other classes), arg-max of P(1)",
+    )
     p.add_argument("--out", default="runs/train", help="output folder (resumes if it holds a checkpoint)")
     add_data_arguments(p)
     add_threads_argument(p)
@@ -126,18 +132,26 @@ def command(args: argparse.Namespace) -> int:
     """Runs the subcommand."""
     set_threads(args)
     config = config_from(args)
+    if args.one_vs_rest:
+        one_vs_rest_tasks(config)
+        if args.init_from or args.evaluate_noise:
+            raise ValueError("--one-vs-rest trains k fresh binary models; it takes no --init-from or --evaluate-noise")
     out = check_writable(args.out, "--out", folder=True)
     unknown = [d for d in args.evaluate_noise if d not in fake_backends()]
     if unknown:
-        raise ValueError(
-            f"--evaluate-noise names no fake device {unknown}; expected some of: {', '.join(fake_backends())}"
-        )
+        devices = ", ".join(sorted(fake_backends()))
+        raise ValueError(f"--evaluate-noise names no fake device {unknown}; expected some of: {devices}")
     with folder_lock(out, "--out"):
-        if (out / "checkpoint.pt").is_file():
+        if not args.one_vs_rest and (out / "checkpoint.pt").is_file():
             check_checkpoint(out / "checkpoint.pt", config, [config.seed])
         start = _initial_model(args.init_from, config) if args.init_from else None
         initial = None if start is None else torch.tensor(start.weights, dtype=torch.float64)
         data = data_for(config, args, trained=start)
+        if args.one_vs_rest:
+            joint = train_one_vs_rest(config, out, data=data, progress=not args.quiet)
+            print(json.dumps({"test_accuracy": joint.test_accuracy, "tasks": joint.tasks}))
+            print(f"results: {Path(out) / 'one_vs_rest.json'}")
+            return 0
         result = run_training(
             config,
             out,

@@ -1,4 +1,4 @@
-"""A task's data for a head on a frozen backbone: its cached features, the fitted feature map and binary labels.
+"""A task's data for a head on a frozen backbone: its cached features, the fitted feature map and labels.
 
 What every head trains on (the QCNN engines and the C2C heads): :func:`task_data` loads (or pre-trains) the
 backbone, extracts (or loads) its features of the source's two splits once, selects the task's samples and
@@ -21,20 +21,20 @@ from qcnn_tl.cnn.backbone import BackboneSpec, load_backbone
 from qcnn_tl.cnn.features import source_features
 from qcnn_tl.cnn.reduction import REDUCTIONS, FeatureMap, FeatureReduction, fit_feature_map
 from qcnn_tl.data.sources import load_source, parse_source
-from qcnn_tl.data.tasks import BinaryTask, parse_task
+from qcnn_tl.data.tasks import Task, parse_task
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.results import RunResult, SourceInfo
 
 
 @dataclass
 class TaskData:
-    """Features and binary labels of one task.
+    """Features and labels of one task (0 or 1; 0 to k − 1 for a k-class task).
 
     Attributes:
         train_features: ``(N, d)`` float64, the encoding's width.
-        train_labels: ``(N,)`` 0/1.
+        train_labels: ``(N,)`` 0/1 (0 to k − 1).
         test_features: ``(M, d)`` float64.
-        test_labels: ``(M,)`` 0/1.
+        test_labels: ``(M,)`` 0/1 (0 to k − 1).
         cnn_hash: The backbone's key.
         cnn_test_accuracy: The project CNN's accuracy on its source dataset (``None`` for other backbones).
         source: Where the features came from (recorded in the results).
@@ -174,6 +174,21 @@ def check_source(config: SourceSpec) -> None:
         raise ValueError(f"task must name two groups of classes such as 'A,B'; got {config.task!r}")
 
 
+def task_num_classes(task: str, dataset: str) -> int:
+    """The number of labels of a (checked) task: 2 for a binary task, :math:`k` for ``"A,B,C,…"`` or ``"all"``.
+
+    Raises:
+        ValueError: On ``"all"`` for a source whose classes are known only once it is read (name its classes).
+    """
+    if dataset in ("mnist", "fashion_mnist"):
+        from torchvision import datasets
+
+        return parse_task(task, None if dataset == "mnist" else datasets.FashionMNIST.classes).num_classes
+    if task.strip().casefold() == "all":
+        raise ValueError(f"task 'all' needs the classes of {dataset!r} before it is read; name them ('0,1,2,…')")
+    return 2 if task in ("odd-even", "gt4") else max(2, len(task.split(",")))
+
+
 def task_data(
     config: DataSpec,
     *,
@@ -273,17 +288,15 @@ def _task_classes(dataset: str, classes: Sequence[str]) -> Sequence[str] | None:
     return None if dataset == "mnist" else classes
 
 
-def _select(
-    task: BinaryTask, features: torch.Tensor, labels: torch.Tensor, split: str
-) -> tuple[torch.Tensor, torch.Tensor]:
+def _select(task: Task, features: torch.Tensor, labels: torch.Tensor, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     try:
-        index, binary = task.select(labels)
+        index, chosen = task.select(labels)
     except ValueError as exc:
         raise QcnnTlError(f"{exc} in the {split} split") from None
     selected = features[index].to(torch.float64)
     if not torch.isfinite(selected).all():
         raise QcnnTlError(f"{split} features of task {task.name!r} contain NaN or infinite values")
-    for value in (0, 1):
-        if not (binary == value).any():
+    for value in range(task.num_classes):
+        if not (chosen == value).any():
             raise QcnnTlError(f"task {task.name!r} has no {split} sample of label {value}")
-    return selected, binary
+    return selected, chosen

@@ -1,9 +1,9 @@
 """The Aer engine: qiskit-machine-learning ``EstimatorQNN`` + ``TorchConnector`` on an ``EstimatorV2``.
 
-The template is transpiled once (its parameterised gates lowered to ``rz``), the observable is mapped
-through the layout, the QNN gets the ISA circuit with ``pass_manager=None``, and its gradient is
-:class:`~qcnn_tl.qnn.gradient.BatchedParamShiftGradient`. Forward and backward precision are set
-explicitly (0 = exact on Aer).
+The template is transpiled once (its parameterised gates lowered to ``rz``), the observable (a k-class
+template's Z-strings, all in one estimator call) is mapped through the layout, the QNN gets the ISA circuit
+with ``pass_manager=None``, and its gradient is :class:`~qcnn_tl.qnn.gradient.BatchedParamShiftGradient`.
+Forward and backward precision are set explicitly (0 = exact on Aer).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from torch import nn
 from qcnn_tl.backends.transpile import IsaCircuit
 from qcnn_tl.circuits.qcnn import QCNNTemplate
 from qcnn_tl.qnn.gradient import BatchedParamShiftGradient
+from qcnn_tl.qnn.readout import isa_observables
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,15 @@ log = logging.getLogger(__name__)
 def estimator_qnn(
     template: QCNNTemplate, isa: IsaCircuit, estimator: BaseEstimatorV2, *, precision: float = 0.0
 ) -> EstimatorQNN:
-    """An ``EstimatorQNN`` over the ISA circuit of ``template`` with the batched gradient."""
+    """An ``EstimatorQNN`` over the ISA circuit of ``template`` with the batched gradient.
+
+    Its output has one column per observable (:func:`isa_observables`): one for a binary template, the
+    :math:`2^m - 1` Z-strings of a k-class one, estimated together in the same PUBs.
+    """
     return EstimatorQNN(
         circuit=isa.circuit,
         estimator=estimator,
-        observables=isa.observable,
+        observables=isa_observables(template, isa),
         input_params=list(template.input_params),
         weight_params=list(template.weight_params),
         gradient=BatchedParamShiftGradient(estimator, precision=precision),
@@ -78,9 +83,13 @@ class AerQCNN(nn.Module):
         return torch.as_tensor(self.template.input_values(np.asarray(features)), dtype=torch.float64)
 
     def forward(self, prepared: torch.Tensor) -> torch.Tensor:
-        r""":math:`\langle Z_\text{readout}\rangle` per sample, shape ``(B,)``."""
+        r""":math:`\langle Z_\text{readout}\rangle` per sample, shape ``(B,)``.
+
+        A k-class template gives its Z-strings, shape ``(B, 2^m - 1)``.
+        """
         try:
-            return self.connector(prepared)[:, 0]
+            values = self.connector(prepared)
+            return values if self.template.num_classes > 2 else values[:, 0]
         except Exception:
             log.exception("the estimator failed inside TorchConnector")
             raise

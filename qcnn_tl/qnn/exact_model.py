@@ -44,5 +44,9 @@ class ExactQCNN(nn.Module):
         return self.engine.encode(self.template.input_values(np.asarray(features)))
 
     def forward(self, prepared: torch.Tensor) -> torch.Tensor:
-        r""":math:`\langle Z_\text{readout}\rangle` per sample, shape ``(B,)`` (or ``(replicas, B)``)."""
+        r""":math:`\langle Z_\text{readout}\rangle` per sample, shape ``(B,)`` (or ``(replicas, B)``).
+
+        A k-class template gives its Z-strings (:func:`~qcnn_tl.circuits.qcnn.readout_observables`), shape
+        ``(B, 2^m - 1)`` (or ``(replicas, B, 2^m - 1)``).
+        """
         return self.engine.expectation(prepared, self.weight)

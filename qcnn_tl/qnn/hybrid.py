@@ -8,6 +8,7 @@ from torch import nn
 from qcnn_tl.cnn.model import FeatureCNN
 from qcnn_tl.qnn.aer import AerQCNN
 from qcnn_tl.qnn.exact_model import ExactQCNN
+from qcnn_tl.qnn.readout import class_probabilities
 
 
 def probability_one(expectation: torch.Tensor) -> torch.Tensor:
@@ -16,7 +17,7 @@ def probability_one(expectation: torch.Tensor) -> torch.Tensor:
 
 
 class HybridQCNN(nn.Module):
-    """Images in, probability of label 1 out; only the QCNN weights train.
+    """Images in, probability of label 1 (or of each of k classes) out; only the QCNN weights train.
 
     Training in :mod:`qcnn_tl.training` works on cached features instead (the CNN is frozen, so its
     features never change); this module is the same model end to end, for inference on images and for
@@ -47,7 +48,12 @@ class HybridQCNN(nn.Module):
         return self
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """``(B, 1, 28, 28)`` images in [0, 1] → probabilities of label 1, shape ``(B,)``."""
+        """``(B, 1, 28, 28)`` images in [0, 1] → probabilities of label 1, shape ``(B,)``.
+
+        A k-class QCNN gives the class probabilities instead, shape ``(B, k)``.
+        """
         with torch.no_grad():
             features = self.cnn.features(images)
-        return probability_one(self.qcnn(self.qcnn.prepare(features.double())))
+        values = self.qcnn(self.qcnn.prepare(features.double()))
+        k = self.qcnn.template.num_classes
+        return class_probabilities(values, k) if k > 2 else probability_one(values)

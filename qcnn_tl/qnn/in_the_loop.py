@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from qiskit.quantum_info import SparsePauliOp
 from torch import nn
 
 from qcnn_tl._io import write_json
@@ -49,6 +50,8 @@ from qcnn_tl.backends.transpile import circuit_hash
 from qcnn_tl.circuits.qcnn import QCNNTemplate
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.qnn.gradient import ROWS_PER_PUB, ShiftPlan
+from qcnn_tl.qnn.noisy.lowering import restrict_observable
+from qcnn_tl.qnn.readout import isa_observables
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +150,9 @@ class _WithJacobian(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
         (jacobian,) = ctx.saved_tensors
-        return grad @ jacobian, None, None
+        if grad.ndim == 1:
+            return grad @ jacobian, None, None
+        return torch.tensordot(grad, jacobian, dims=grad.ndim), None, None  # k-class: (B, K) with (B, K, W)
 
 
 class EstimatorQCNN(nn.Module):
@@ -205,6 +210,7 @@ class EstimatorQCNN(nn.Module):
         if unknown:
             raise ValueError(f"the target's circuit has parameters the template does not: {unknown[:5]}")
         self._columns = np.array([position[n] for n in circuit_names])
+        self._observables = _target_observables(template, target)
         self._plan = ShiftPlan(target.circuit) if gradient == "param-shift" else None
         self._run = target.run_pubs()[target.primary]
         identity = {
@@ -232,7 +238,10 @@ class EstimatorQCNN(nn.Module):
         return torch.as_tensor(self.template.input_values(np.asarray(features)), dtype=torch.float64)
 
     def forward(self, prepared: torch.Tensor) -> torch.Tensor:
-        r""":math:`\langle Z_\text{readout}\rangle` per sample, shape ``(B,)``; differentiable in the weights."""
+        r""":math:`\langle Z_\text{readout}\rangle` per sample, shape ``(B,)``; differentiable in the weights.
+
+        A k-class template gives its Z-strings, shape ``(B, 2^m - 1)``, all estimated in the same PUBs.
+        """
         inputs = prepared.detach().numpy()
         weights = self.weight.detach().numpy()
         if not (torch.is_grad_enabled() and self.weight.requires_grad):
@@ -244,7 +253,10 @@ class EstimatorQCNN(nn.Module):
     def measure(
         self, inputs: np.ndarray, weights: np.ndarray, *, jacobian: bool
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Values ``(B,)`` and, if asked, the weight Jacobian ``(B, W)``, from the journal or the estimator."""
+        """Values ``(B,)`` and, if asked, the weight Jacobian ``(B, W)``, from the journal or the estimator.
+
+        A k-class template's are ``(B, K)`` and ``(B, K, W)`` for its ``K`` Z-strings.
+        """
         key = hashlib.sha256(
             b"|".join(
                 [
@@ -272,7 +284,7 @@ class EstimatorQCNN(nn.Module):
         keep = KeepOnInterrupt()
         wait = keep.result if self.target.local else (lambda job: job.result())
         try:
-            evs = np.concatenate([np.ravel(pub.data.evs) for job in jobs for pub in wait(job)])
+            evs = np.concatenate([self._rows_first(pub.data.evs) for job in jobs for pub in wait(job)])
         except Exception as exc:
             raise QcnnTlError(
                 f"an estimator job of this step failed on {self.target.name} ({type(exc).__name__}: {exc}); "
@@ -293,13 +305,22 @@ class EstimatorQCNN(nn.Module):
         keep.raise_if_interrupted()
         return values, jac
 
+    def _rows_first(self, evs: np.ndarray) -> np.ndarray:
+        """A PUB's values, one per row ``(R,)``, or ``(R, K)`` for a k-class template's ``(K, 1)`` observables."""
+        if isinstance(self._observables, list):
+            return np.reshape(evs, (len(self._observables), -1)).T
+        return np.ravel(evs)
+
     def _rows(self, inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Circuit-ordered parameter rows: each sample's inputs with ``weights`` (``(W,)`` or ``(B, W)``)."""
         weights = np.broadcast_to(weights, (len(inputs), self.template.num_weights))
         return np.concatenate([inputs, weights], axis=1)[:, self._columns]
 
     def _pubs(self, inputs: np.ndarray, weights: np.ndarray, key: str, jacobian: bool) -> tuple[list[tuple], Any]:
-        circuit, observable = self.target.circuit, self.target.observable
+        circuit = self.target.circuit
+        observable: Any = self._observables
+        if isinstance(observable, list):
+            observable = [[o] for o in observable]  # (K, 1) against (R,) rows: values (K, R)
         base = self._rows(inputs, weights)
         n = len(inputs)
         if not jacobian:
@@ -314,7 +335,7 @@ class EstimatorQCNN(nn.Module):
 
             def spsa(evs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 f0, plus, minus = evs[:n], evs[n : 2 * n], evs[2 * n :]
-                return f0, ((plus - minus) / (2 * c))[:, None] * delta[None, :]
+                return f0, ((plus - minus) / (2 * c))[..., None] * delta
 
             return _chunks(circuit, observable, rows), spsa
         plan = self._plan
@@ -327,11 +348,29 @@ class EstimatorQCNN(nn.Module):
         pubs = _chunks(circuit, observable, base) + _chunks(plan.circuit, observable, shifted)
 
         def shift(evs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            jac = np.zeros((n, self.template.num_weights))
-            jac[:, present] = plan.gradient(evs[n:], active, weight_index)
+            jac = np.zeros((*evs[:n].shape, self.template.num_weights))
+            if evs.ndim == 1:
+                jac[:, present] = plan.gradient(evs[n:], active, weight_index)
+            else:
+                for k in range(evs.shape[1]):
+                    jac[:, k, present] = plan.gradient(evs[n:, k], active, weight_index)
             return evs[:n], jac
 
         return pubs, shift
+
+
+def _target_observables(template: QCNNTemplate, target: ExecutionTarget) -> SparsePauliOp | list[SparsePauliOp]:
+    """What the target estimates: its observable, or a k-class template's Z-strings on ``target.circuit``'s qubits.
+
+    In local mode ``target.circuit`` is the ISA circuit cut to the device qubits it uses (ascending, recorded in
+    ``target.options``), so the Z-strings mapped through the layout are restricted to those qubits.
+    """
+    if template.num_classes == 2:
+        return target.observable
+    full = isa_observables(template, target.isa)
+    if target.circuit.num_qubits == target.isa.circuit.num_qubits:
+        return full
+    return [restrict_observable(o, target.options["physical_qubits"]) for o in full]
 
 
 def _chunks(circuit: Any, observable: Any, rows: np.ndarray) -> list[tuple]:

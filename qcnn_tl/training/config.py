@@ -9,7 +9,7 @@ from qcnn_tl._validate import check_settings
 from qcnn_tl.circuits import ANSATZES, ENCODINGS, POOLINGS
 from qcnn_tl.cnn.backbone import BackboneSpec
 from qcnn_tl.cnn.reduction import FeatureReduction
-from qcnn_tl.cnn.task_data import check_source
+from qcnn_tl.cnn.task_data import check_source, task_num_classes
 
 Engine = Literal["exact", "noisy", "estimator"]
 Gradient = Literal["param-shift", "spsa"]
@@ -31,7 +31,9 @@ class TrainConfig:
         encoding: A name from :data:`~qcnn_tl.circuits.ENCODINGS`; the CNN's width ``F`` is the encoding's
             (256 amplitude, 8 angle, 12 to 32 for the others).
         task: Two groups of the dataset's classes, ``"A,B"``, ``"A,rest"`` or ``"A+B,C+D"`` by index or name
-            (the first is label 1), or ``"odd-even"`` / ``"gt4"`` on digits (:mod:`qcnn_tl.data.tasks`).
+            (the first is label 1), or ``"odd-even"`` / ``"gt4"`` on digits (:mod:`qcnn_tl.data.tasks`); or
+            :math:`k > 2` groups ``"A,B,C,…"`` (group ``i`` is label ``i``) or ``"all"``, read out by the k-class
+            readout (docs/explanation/multiclass.md).
         dataset: The source of the samples (:mod:`qcnn_tl.data.sources`): a torchvision dataset
             (``"mnist"``, ``"fashion_mnist"``, ``"cifar10"``, …), ``"imagefolder:DIR"`` or ``"arrays:FILE.npz"``.
         backbone: The frozen backbone (:class:`~qcnn_tl.cnn.backbone.BackboneSpec`, or its name): the shipped
@@ -54,7 +56,7 @@ class TrainConfig:
         batch_size: Samples per step, drawn with replacement from the whole pool (paper: 50).
         lr: Nesterov momentum step size (paper: 0.01).
         momentum: Nesterov momentum (PennyLane default 0.9).
-        loss: ``"cross_entropy"`` on P(readout) or ``"mse"`` on ⟨Z⟩ against 1 − 2y.
+        loss: ``"cross_entropy"`` on P(readout) or ``"mse"`` on ⟨Z⟩ against 1 − 2y (binary tasks only).
         reduction: ``"sum"`` over the batch (reference code) or ``"mean"``.
         seed: Seeds the N(0, 1) initial weights and the batch sampling.
         checkpoint_every: Save a resumable checkpoint every this many steps.
@@ -104,6 +106,13 @@ class TrainConfig:
         check_settings(self, positive_ints=("steps", "batch_size", "checkpoint_every", "cnn_epochs"), positive=("lr",))
         if not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1); got {self.momentum!r}")
+        if self.num_classes > 2 and self.loss != "cross_entropy":
+            raise ValueError(
+                f"loss {self.loss!r} is binary-only; task {self.task!r} has {self.num_classes} classes: "
+                "use cross_entropy"
+            )
+        if self.num_classes > 1 << 8:
+            raise ValueError(f"task {self.task!r} has {self.num_classes} classes; 8 readout qubits tell at most 256")
         self._check_targets()
 
     def _check_targets(self) -> None:
@@ -168,6 +177,11 @@ class TrainConfig:
         if self.noise is not None:
             return "noisy"
         return "exact" if self.backend is None else "estimator"
+
+    @property
+    def num_classes(self) -> int:
+        """Labels of the task: 2, or :math:`k` for a k-class task."""
+        return task_num_classes(self.task, self.dataset)
 
     @property
     def num_features(self) -> int:

@@ -158,7 +158,7 @@ def train_repetitions(
         ValueError: On features of the wrong width, a batch larger than the training pool, or replicas on an
             estimator.
     """
-    template = build_qcnn(config.ansatz, config.pooling, encoding=config.encoding)
+    template = build_qcnn(config.ansatz, config.pooling, encoding=config.encoding, num_classes=config.num_classes)
     if data.train_features.shape[1] != template.num_features:
         raise ValueError(
             f"{config.encoding} encoding needs {template.num_features} features; got {data.train_features.shape[1]}"

@@ -26,9 +26,10 @@ from torch import nn
 
 from qcnn_tl._io import atomic_write
 from qcnn_tl._progress import progress_bar
+from qcnn_tl.circuits.qcnn import QCNNTemplate
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.qnn.hybrid import probability_one
-from qcnn_tl.qnn.readout import predict
+from qcnn_tl.qnn.readout import class_probabilities, predict
 from qcnn_tl.training.config import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -39,21 +40,34 @@ class QCNNModule(Protocol):
     """What the loop needs of an engine's module (``ExactQCNN``, ``AerQCNN``)."""
 
     weight: nn.Parameter
+    template: QCNNTemplate
 
     def prepare(self, features: torch.Tensor) -> torch.Tensor:
         """Engine inputs for ``features`` (states or angles), computed once."""
         ...
 
     def __call__(self, prepared: torch.Tensor) -> torch.Tensor:
-        """⟨Z⟩ on the readout qubit per sample."""
+        """⟨Z⟩ on the readout qubit per sample (its Z-strings, a last dimension, for a k-class template)."""
         ...
 
 
-def qcnn_loss(expectation: torch.Tensor, labels: torch.Tensor, *, loss: str, reduction: str) -> torch.Tensor:
-    """Cross-entropy on P(readout) or MSE on ⟨Z⟩ (target 1 − 2y), summed or averaged over the last dim.
+def qcnn_loss(
+    expectation: torch.Tensor, labels: torch.Tensor, *, loss: str, reduction: str, num_classes: int = 2
+) -> torch.Tensor:
+    r"""Cross-entropy on P(readout) or MSE on ⟨Z⟩ (target 1 − 2y), summed or averaged over the samples.
 
-    ``expectation`` of shape ``(B,)`` gives a scalar; ``(R, B)`` (replicas) gives one loss per replica.
+    ``expectation`` of shape ``(B,)`` gives a scalar; ``(R, B)`` (replicas) gives one loss per replica. With
+    ``num_classes`` :math:`k > 2` it holds the readout's Z-strings, ``(B, 2^m - 1)`` or ``(R, B, 2^m - 1)``, and
+    the loss is the cross-entropy over the :math:`k` class probabilities
+    (:func:`~qcnn_tl.qnn.readout.class_probabilities`), :math:`-\sum_i \log(p_{y_i} + \epsilon)`.
     """
+    if num_classes > 2:
+        if loss != "cross_entropy":
+            raise ValueError(f"loss {loss!r} is binary-only; a {num_classes}-class readout trains on cross_entropy")
+        p = class_probabilities(expectation, num_classes)
+        picked = p.gather(-1, labels.to(torch.int64).unsqueeze(-1)).squeeze(-1)
+        per_class = -torch.log(picked + EPSILON)
+        return per_class.sum(-1) if reduction == "sum" else per_class.mean(-1)
     y = labels.to(expectation.dtype)
     if loss == "cross_entropy":
         p1 = probability_one(expectation)
@@ -72,11 +86,12 @@ def evaluate(model: QCNNModule, prepared: torch.Tensor, labels: torch.Tensor, *,
     replicas = model.weight.shape[0] if model.weight.ndim == 2 else 0
     chunk = max(1, batch_size // max(replicas, 1))
     correct = torch.zeros(max(replicas, 1), dtype=torch.int64)
+    num_classes = model.template.num_classes
     with torch.no_grad():
         for start in range(0, len(labels), chunk):
             part = prepared[start : start + chunk]
             ev = model(part.expand(replicas, *part.shape)) if replicas else model(part)[None]
-            correct += (predict(ev) == labels[start : start + chunk]).sum(-1)
+            correct += (predict(ev, num_classes) == labels[start : start + chunk]).sum(-1)
     return (correct / len(labels)).tolist()
 
 
@@ -171,7 +186,7 @@ def train_qcnn(
         model: The QCNN module; its weights are set to N(0, 1) from the seeds unless resuming.
         config: Settings (``config.seed`` is the seed of a single run).
         prepared: The training pool, already prepared by ``model.prepare``.
-        labels: Binary labels of the pool.
+        labels: Labels of the pool (0 or 1; 0 to k − 1 for a k-class template).
         seeds: One seed per replica; ``[config.seed]`` if omitted.
         checkpoint: File to save every ``config.checkpoint_every`` steps and at the end; if it exists,
             training resumes from it.
@@ -218,7 +233,13 @@ def train_qcnn(
     while state.step < config.steps:
         index = torch.stack([torch.randint(len(labels), (config.batch_size,), generator=g) for g in generators])
         expectation = model(prepared[index]) if replicated else model(prepared[index[0]])[None]
-        losses = qcnn_loss(expectation, labels[index], loss=config.loss, reduction=config.reduction)
+        losses = qcnn_loss(
+            expectation,
+            labels[index],
+            loss=config.loss,
+            reduction=config.reduction,
+            num_classes=model.template.num_classes,
+        )
         optimizer.zero_grad()
         losses.sum().backward()
         optimizer.step()

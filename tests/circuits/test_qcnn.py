@@ -86,3 +86,47 @@ def test_bad_arguments():
     t = build_qcnn()
     with pytest.raises(ValueError, match=r"needs features of shape \(N, 256\); got \(3, 8\)"):
         t.input_values(np.ones((3, 8)))
+
+
+class TestKClassTemplates:
+    @pytest.mark.parametrize(
+        ("num_classes", "qubits", "weights"),
+        [
+            (2, (4,), 51),
+            (3, (0, 4), 49),
+            (4, (0, 4), 49),
+            (5, (0, 2, 4), 32),
+            (10, (0, 2, 4, 6), 32),
+            (16, (0, 2, 4, 6), 32),
+        ],
+    )
+    def test_readout_qubits_and_weights(self, num_classes, qubits, weights):
+        template = build_qcnn("U_SU4", "zx", num_classes=num_classes)
+        assert template.readout_qubits == qubits and template.num_weights == weights
+        assert len(template.observables) == (1 if num_classes == 2 else 2 ** len(qubits) - 1)
+
+    def test_levels_stop_before_pooling_below_m(self):
+        assert [(list(lv.conv_pairs), list(lv.pool_pairs)) for lv in qcnn_layout(8, num_readout=2)] == [
+            *PAPER_LAYOUT[:2],
+            ([(0, 4)], []),
+        ]
+        assert [len(lv.pool_pairs) for lv in qcnn_layout(8, num_readout=4)] == [4, 0]
+        assert [len(lv.pool_pairs) for lv in qcnn_layout(8, num_readout=8)] == [0]
+
+    def test_binary_template_is_unchanged(self):
+        from qiskit import qasm3
+
+        two, default = build_qcnn("U_SU4", "zx", num_classes=2), build_qcnn("U_SU4", "zx")
+        assert qasm3.dumps(two.circuit) == qasm3.dumps(default.circuit) and two.observable == default.observable
+        assert two.name == default.name and two.observables == (default.observable,)
+
+    def test_weight_order_is_convolutions_then_poolings(self):
+        circuit, w = trainable_circuit("U_TTN", "zx", num_readout=2)
+        assert len(w) == 3 * 2 + 2 * 2
+        last = [inst for inst in circuit.data if inst.operation.name == "ry"][-2:]
+        assert {p.name for inst in last for p in inst.operation.params[0].parameters} == {"w[4]", "w[5]"}
+
+    @pytest.mark.parametrize("bad", [1, 257, 2.0, True])
+    def test_bad_num_classes(self, bad):
+        with pytest.raises(ValueError, match=r"num_classes must be an integer in 2\.\.256"):
+            build_qcnn("U_SU4", "zx", num_classes=bad)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from qcnn_tl.data.datasets import load_images
-from qcnn_tl.data.tasks import parse_task
+from qcnn_tl.data.tasks import BinaryTask, ClassTask, parse_task
 from qcnn_tl.errors import QcnnTlError
 
 
@@ -40,7 +40,11 @@ def test_odd_even_and_gt4():
         ("rest,1", "expected 'A,B'"),
         ("0,0", "names a class twice"),
         ("0+1,1", "names a class twice"),
-        ("0,1,2", "has 3 groups; binary tasks have two"),
+        ("0,1,1", "names a class twice: 1"),
+        ("0,1+2,2", "names a class twice: 2"),
+        ("0,1,rest", "'rest' is for binary tasks"),
+        ("0,1,10", "no class '10'"),
+        ("0,,1", "expected 'A,B'"),
         ("a,b", "no class 'a'; the dataset's classes are: 0, 1, 2"),
         ("10,1", "no class '10'"),
         ("01,2", "no class '01'"),
@@ -148,3 +152,28 @@ class TestDataFiles:
         (raw / "t10k-labels-idx1-ubyte").write_text("<html>404</html>")
         with pytest.raises(QcnnTlError, match=r"t10k-labels-idx1-ubyte is corrupt or truncated \(16 bytes, not an IDX"):
             load_images("mnist", "test", data_dir=tmp_path)
+
+
+class TestClassTask:
+    def test_groups_are_labels_in_order(self):
+        task = parse_task("3,1,0,2")
+        assert task == ClassTask("3,1,0,2", ((3,), (1,), (0,), (2,)))
+        digits = torch.tensor([0, 1, 2, 3, 4, 5, 3, 9])
+        index, y = task.select(digits)
+        assert index.tolist() == [0, 1, 2, 3, 6] and y.tolist() == [2, 1, 3, 0, 0]
+        assert task.num_classes == 4
+
+    def test_all_and_names(self):
+        task = parse_task("all", FASHION)
+        assert task.groups == tuple((i,) for i in range(10)) and task.num_classes == 10
+        names = parse_task("sandal, bag+coat ,trouser", FASHION)
+        assert names.groups == ((5,), (8, 4), (1,)) and names.name == "sandal,bag+coat,trouser"
+        assert names.describe(FASHION) == "Sandal (0) vs Bag + Coat (1) vs Trouser (2)"
+        assert parse_task("all", ["cat", "dog"]) == BinaryTask("all", (0,), (1,))
+
+    def test_binary_tasks_keep_their_type(self):
+        assert parse_task("0,1").num_classes == 2 and isinstance(parse_task("0,rest"), BinaryTask)
+
+    def test_no_sample(self):
+        with pytest.raises(ValueError, match="selects no samples"):
+            parse_task("0,1,2").select(torch.tensor([5, 6]))

@@ -122,7 +122,9 @@ class ExactEngine:
         circuit: The template; every input-dependent gate must come before every weight-dependent one.
         input_params: Parameters bound per sample.
         weight_params: Trainable parameters (the gradient is with respect to these).
-        observable: A diagonal (``I``/``Z``) Pauli observable on the circuit's qubits.
+        observable: A diagonal (``I``/``Z``) Pauli observable on the circuit's qubits, or a sequence of
+            them (a k-class readout's Z-strings): then every expectation value gains a last dimension, one
+            entry per observable, all from the same state.
         dtype: ``torch.complex128`` (default) or ``torch.complex64``.
 
     Raises:
@@ -137,7 +139,7 @@ class ExactEngine:
         *,
         input_params: Sequence[Parameter],
         weight_params: Sequence[Parameter],
-        observable: SparsePauliOp,
+        observable: SparsePauliOp | Sequence[SparsePauliOp],
         dtype: torch.dtype = torch.complex128,
     ) -> None:
         if dtype not in (torch.complex128, torch.complex64):
@@ -159,12 +161,13 @@ class ExactEngine:
 
     @classmethod
     def from_template(cls, template: object, *, dtype: torch.dtype = torch.complex128) -> ExactEngine:
-        """Builds the engine for a :class:`~qcnn_tl.circuits.QCNNTemplate`."""
+        """Builds the engine for a :class:`~qcnn_tl.circuits.QCNNTemplate` (its Z-strings for k > 2 classes)."""
+        k_class = template.num_classes > 2  # type: ignore[attr-defined]
         return cls(
             template.circuit,  # type: ignore[attr-defined]
             input_params=template.input_params,  # type: ignore[attr-defined]
             weight_params=template.weight_params,  # type: ignore[attr-defined]
-            observable=template.observable,  # type: ignore[attr-defined]
+            observable=template.observables if k_class else template.observable,  # type: ignore[attr-defined]
             dtype=dtype,
         )
 
@@ -174,11 +177,16 @@ class ExactEngine:
         self._encode_dtype = self._real if real else self.dtype
         self._encode_ops = [encode_op(f, self.num_qubits, self.input_params, self._encode_dtype) for f in factors]
 
-    def _build_trainable(self, blocks: list[Block], observable: SparsePauliOp) -> None:
-        """The trainable part: factor tables, the plan of the blocks before the tail, the tail, the observable."""
-        _check_observable(observable, self.num_qubits)
+    def _build_trainable(self, blocks: list[Block], observable: SparsePauliOp | Sequence[SparsePauliOp]) -> None:
+        """The trainable part: factor tables, the plan of the blocks before the tail, the tail, the observables."""
+        self._many = not isinstance(observable, SparsePauliOp)
+        observables = tuple(observable) if self._many else (observable,)  # type: ignore[arg-type]
+        if not observables:
+            raise ValueError("observable must be one observable or a non-empty sequence of them")
+        for single in observables:
+            _check_observable(single, self.num_qubits)
         self._tables, placed = _tabulate(blocks, self.weight_params, self.dtype)
-        split, tail_qubits = _tail(blocks, observable)
+        split, tail_qubits = _tail(blocks, SparsePauliOp.sum(observables))
         self.num_blocks = len(blocks)
         self.num_unique_blocks = sum(table.c.shape[0] for table in self._tables)
         self.num_tail_blocks = len(blocks) - split
@@ -186,7 +194,8 @@ class ExactEngine:
         gather = _tail_gather(self._tables, placed[split:], tail_qubits)
         self._tail_index, self._tail_shape = torch.as_tensor(gather.flatten()), gather.shape
         self._zero_one = torch.tensor([0.0, 1.0], dtype=self._real)
-        self._tail_diag = torch.as_tensor(np.tile(_observable_diagonal(observable, tail_qubits), 2), dtype=self._real)
+        diagonals = [np.tile(_observable_diagonal(single, tail_qubits), 2) for single in observables]
+        self._tail_diag = torch.as_tensor(np.stack(diagonals), dtype=self._real)
 
     @property
     def num_inputs(self) -> int:
@@ -244,7 +253,8 @@ class ExactEngine:
             weights: Shape ``(num_weights,)`` or ``(R, num_weights)``; may require grad.
 
         Returns:
-            Real expectation values ``(B,)`` (or ``(R, B)``), differentiable with respect to ``weights``.
+            Real expectation values ``(B,)`` (or ``(R, B)``), differentiable with respect to ``weights``; with a
+            sequence of observables ``(B, K)`` (or ``(R, B, K)``).
 
         Raises:
             ValueError: On wrong shapes.
@@ -269,11 +279,14 @@ class ExactEngine:
         flat = [t.flatten(-3) for t in tables]
         source = torch.cat([*flat, self._zero_one.expand(*lead, 2)], dim=-1)
         unitary = Chain.apply(source.index_select(-1, self._tail_index).unflatten(-1, self._tail_shape))
-        size = len(self._tail_diag) // 2
+        size = self._tail_diag.shape[-1] // 2
         batch = states.shape[-2]
         state = torch.stack((states.real.mT, states.imag.mT), dim=-3).to(self._real).view(-1, dim_states, batch)
         rotated = unitary @ ApplyBlocks.apply(self._plan, state, *tables).view(*lead, 2 * size, -1)
-        return (self._tail_diag[:, None] * rotated * rotated).view(*lead, 2 * size, -1, batch).sum(dim=(-3, -2))
+        if self._many:
+            probabilities = (rotated * rotated).view(*lead, 2 * size, -1, batch).sum(dim=-2)
+            return (self._tail_diag @ probabilities).mT
+        return (self._tail_diag[0][:, None] * rotated * rotated).view(*lead, 2 * size, -1, batch).sum(dim=(-3, -2))
 
     def __call__(self, input_values: torch.Tensor | np.ndarray, weights: torch.Tensor) -> torch.Tensor:
         """``expectation(encode(input_values), weights)``."""

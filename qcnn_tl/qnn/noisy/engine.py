@@ -35,7 +35,7 @@ from qcnn_tl.qnn.exact.layout import Plan
 from qcnn_tl.qnn.exact.lowering import Factor, split_factors
 from qcnn_tl.qnn.exact.products import FactorTable
 from qcnn_tl.qnn.noisy.device import DeviceNoise
-from qcnn_tl.qnn.noisy.lowering import lower_noisy
+from qcnn_tl.qnn.noisy.lowering import lower_noisy, restrict_observable
 
 SITE = 4
 """Dimension of one qubit's Pauli index (I, X, Y, Z)."""
@@ -165,11 +165,14 @@ class NoisyEngine:
     Args:
         circuit: The ISA circuit (transpiled for ``noise.target``, full device width, no measurements);
             every input-dependent gate must come before every weight-dependent one on its qubits.
-        observable: Its observable, mapped through the layout (``IsaCircuit.observable``).
+        observable: Its observable, mapped through the layout (``IsaCircuit.observable``), or a sequence of
+            them (a k-class readout's Z-strings): each is pulled back through the trainable part (one pass, one
+            column each), and every expectation value gains a last dimension, one entry per observable.
         input_params: Parameters bound per sample.
         weight_params: Trainable parameters.
         noise: The device's noise (:func:`~qcnn_tl.qnn.noisy.device.device_noise`).
-        readout_error: Apply the readout error of the measured qubits (what a measuring estimator without
+        readout_error: Apply the readout error of the measured qubits (every qubit an observable acts on; what a
+            measuring estimator without
             readout mitigation sees; Aer's ``EstimatorV2`` and Runtime with TREX, resilience level ≥ 1, do
             not show it).
 
@@ -182,7 +185,7 @@ class NoisyEngine:
     def __init__(
         self,
         circuit: QuantumCircuit,
-        observable: SparsePauliOp,
+        observable: SparsePauliOp | Sequence[SparsePauliOp],
         *,
         input_params: Sequence[Parameter],
         weight_params: Sequence[Parameter],
@@ -197,13 +200,18 @@ class NoisyEngine:
             raise ValueError(f"circuit parameters {names} are neither inputs nor weights")
         self.noise = noise
         self.readout_error = bool(readout_error)
-        self.qubits, factors, observed = lower_noisy(circuit, observable, noise, readout_error=readout_error)
+        self._many = not isinstance(observable, SparsePauliOp)
+        observables = tuple(observable) if self._many else (observable,)  # type: ignore[arg-type]
+        if not observables:
+            raise ValueError("observable must be one observable or a non-empty sequence of them")
+        combined = SparsePauliOp.sum(observables)
+        self.qubits, factors, _ = lower_noisy(circuit, combined, noise, readout_error=readout_error)
         self.num_qubits = len(self.qubits)
         encode, trainable = split_factors(factors, self.input_params, self.weight_params)
         self._groups = _groups(encode, self.num_qubits, self.input_params)
-        self._build_trainable(fuse(trainable), observed)
+        self._build_trainable(fuse(trainable), [restrict_observable(o, self.qubits) for o in observables])
 
-    def _build_trainable(self, blocks: list[Block], observable: SparsePauliOp) -> None:
+    def _build_trainable(self, blocks: list[Block], observables: Sequence[SparsePauliOp]) -> None:
         """The Heisenberg pass: the trainable blocks in reverse order (transposed when applied), and :math:`o`.
 
         Every block is kept, also those outside the observable's backward light cone: Aer drops error terms
@@ -215,17 +223,18 @@ class NoisyEngine:
         backwards = blocks[::-1]
         self._tables, table_of = _tables(backwards, self.weight_params) if blocks else ([], [])
         self._plan = Plan.build(2 * self.num_qubits, _placed(backwards, table_of, identity), ())
-        vector = np.zeros(SITE**self.num_qubits)
-        for pauli, coeff in zip(observable.paulis, observable.coeffs, strict=True):
-            if abs(coeff.imag) > 1e-12:
-                raise ValueError(f"the observable must be Hermitian; got coefficient {coeff}")
-            index = 0
-            for q in range(self.num_qubits):
-                x, z = bool(pauli.x[q]), bool(pauli.z[q])
-                index += SITE**q * (0 if not (x or z) else 1 if x and not z else 2 if x and z else 3)
-            phase = (-1j) ** int(pauli.phase)
-            vector[index] += float(np.real(coeff * phase))
-        self._observable = torch.as_tensor(vector)
+        vectors = np.zeros((len(observables), SITE**self.num_qubits))
+        for vector, observable in zip(vectors, observables, strict=True):
+            for pauli, coeff in zip(observable.paulis, observable.coeffs, strict=True):
+                if abs(coeff.imag) > 1e-12:
+                    raise ValueError(f"the observable must be Hermitian; got coefficient {coeff}")
+                index = 0
+                for q in range(self.num_qubits):
+                    x, z = bool(pauli.x[q]), bool(pauli.z[q])
+                    index += SITE**q * (0 if not (x or z) else 1 if x and not z else 2 if x and z else 3)
+                phase = (-1j) ** int(pauli.phase)
+                vector[index] += float(np.real(coeff * phase))
+        self._observables = torch.as_tensor(vectors)
         order = [q for group in self._groups for q in reversed(group.qubits)]
         self._axes = [self.num_qubits - 1 - q for q in order]
 
@@ -234,12 +243,16 @@ class NoisyEngine:
         """The engine for a :class:`~qcnn_tl.circuits.QCNNTemplate` transpiled to ``isa`` (an ``IsaCircuit``).
 
         The template's parameters are matched to the ISA circuit's by name, so an ISA circuit transpiled
-        (or cached) for an equal template built separately works too.
+        (or cached) for an equal template built separately works too. A k-class template's Z-strings are
+        mapped through the layout (:func:`~qcnn_tl.qnn.readout.isa_observables`).
         """
+        from qcnn_tl.qnn.readout import isa_observables
+
         by_name = {p.name: p for p in isa.circuit.parameters}  # type: ignore[attr-defined]
+        observables = isa_observables(template, isa)  # type: ignore[arg-type]
         return cls(
             isa.circuit,  # type: ignore[attr-defined]
-            isa.observable,  # type: ignore[attr-defined]
+            observables if template.num_classes > 2 else observables[0],  # type: ignore[attr-defined]
             input_params=[by_name.get(p.name, p) for p in template.input_params],  # type: ignore[attr-defined]
             weight_params=[by_name.get(p.name, p) for p in template.weight_params],  # type: ignore[attr-defined]
             noise=noise,
@@ -294,14 +307,22 @@ class NoisyEngine:
         return torch.cat(out, dim=-1)
 
     def pulled_back(self, weights: torch.Tensor) -> torch.Tensor:
-        r"""The observable pulled back through the trainable part, :math:`o'(w)`, shape ``(..., 4**n)``."""
+        r"""The observable pulled back through the trainable part, :math:`o'(w)`, shape ``(..., 4**n)``.
+
+        With a sequence of observables, shape ``(..., 4**n, K)``: one column per observable.
+        """
         w = weights.to(torch.float64)
         lead = tuple(w.shape[:-1])
         tables = [table.matrices(w).mT for table in self._tables]
-        start = self._observable.expand(*lead, -1).reshape(-1, len(self._observable), 1).contiguous()
+        size = self._observables.shape[-1]
+        if self._many:
+            start = self._observables.mT.expand(*lead, -1, -1).reshape(-1, size, len(self._observables)).contiguous()
+        else:
+            start = self._observables[0].expand(*lead, -1).reshape(-1, size, 1).contiguous()
+        shape = (*lead, size, -1) if self._many else (*lead, -1)
         if not tables:
-            return start.view(*lead, -1)
-        return ApplyBlocks.apply(self._plan, start, *tables).view(*lead, -1)
+            return start.view(*shape)
+        return ApplyBlocks.apply(self._plan, start, *tables).view(*shape)
 
     def expectation(self, encoded: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         r""":math:`\langle O\rangle` per sample, differentiable with respect to ``weights``.
@@ -311,7 +332,7 @@ class NoisyEngine:
             weights: ``(num_weights,)`` or ``(R, num_weights)``.
 
         Returns:
-            ``(B,)`` or ``(R, B)``.
+            ``(B,)`` or ``(R, B)``; with a sequence of observables ``(B, K)`` or ``(R, B, K)``.
 
         Raises:
             ValueError: On wrong shapes.
@@ -329,14 +350,20 @@ class NoisyEngine:
 
         Args:
             encoded: ``(B, encoded_size)``, or ``(R, B, encoded_size)`` with ``pulled`` of shape ``(R, 4**n)``.
-            pulled: ``(4**n,)`` or ``(R, 4**n)``.
+            pulled: ``(4**n,)`` or ``(R, 4**n)``; ``(4**n, K)`` or ``(R, 4**n, K)`` with a sequence of observables.
 
         Returns:
-            ``(B,)`` or ``(R, B)``.
+            ``(B,)`` or ``(R, B)``; ``(B, K)`` or ``(R, B, K)`` with a sequence of observables.
 
         Raises:
             ValueError: On wrong shapes.
         """
+        if self._many:
+            return torch.stack([self._contract(encoded, pulled[..., k]) for k in range(pulled.shape[-1])], dim=-1)
+        return self._contract(encoded, pulled)
+
+    def _contract(self, encoded: torch.Tensor, pulled: torch.Tensor) -> torch.Tensor:
+        """:meth:`contract` for one observable."""
         replicated = pulled.ndim == 2
         if (
             encoded.ndim != pulled.ndim + 1

@@ -54,7 +54,10 @@ class NoisyQCNN(nn.Module):
         return self.engine.encode(self.template.input_values(np.asarray(features)))
 
     def forward(self, prepared: torch.Tensor) -> torch.Tensor:
-        r""":math:`\langle Z_\text{readout}\rangle` under noise per sample, ``(B,)`` (or ``(replicas, B)``)."""
+        r""":math:`\langle Z_\text{readout}\rangle` under noise per sample, ``(B,)`` (or ``(replicas, B)``).
+
+        A k-class template gives its Z-strings, a last dimension of :math:`2^m - 1`.
+        """
         if torch.is_grad_enabled():
             return self.engine.expectation(prepared, self.weight)
         # evaluation: pull the observable back once per weight vector, not once per batch
