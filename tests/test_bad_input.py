@@ -124,6 +124,7 @@ class TestFolders:
         model = tmp_path / "model.json"
         model.write_text("{}")
         monkeypatch.setattr("qcnn_tl.cli.evaluate.load_model", lambda path: None)
+        monkeypatch.setattr("qcnn_tl.cli.evaluate.check_binary", lambda model: None)
         monkeypatch.setattr("qcnn_tl.cli.evaluate.data_for", lambda *a, **k: pytest.fail("data read first"))
         blocker = tmp_path / "file"
         blocker.write_text("")
