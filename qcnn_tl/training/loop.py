@@ -252,6 +252,7 @@ def train_qcnn(
         state = _resume(path, config, seeds, model, optimizer, generators)
     else:
         state = TrainState(loss_history=[[] for _ in seeds])
+    start = time.perf_counter() - state.wall_time_s  # SPSA's calibration counts as training time
     schedule, estimator = None, None
     if spsa:
         if not isinstance(model, EstimatorQCNN):
@@ -267,7 +268,6 @@ def train_qcnn(
             stability=config.spsa_stability,
         )
     bar = progress_bar(total=config.steps, initial=state.step, desc="train", disable=not progress)
-    start = time.perf_counter() - state.wall_time_s
     while state.step < config.steps:
         if schedule is not None and estimator is not None:
             estimator.spsa_perturbation = schedule.perturbation_at(state.step)
