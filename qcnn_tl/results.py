@@ -149,6 +149,8 @@ class RunResult(Generic[C]):
         engines: The exact-vs-Aer comparison of ``qcnn-tl run``, where made.
         blocks: The user's own blocks of a QCNN (not built-ins), as QPY, so a reader rebuilds the model
             (:func:`~qcnn_tl.circuits.registration.block_definitions`).
+        spsa_learning_rate: SPSA's :math:`a` of a run trained with ``gradient="spsa"``, given or calibrated
+            (:mod:`qcnn_tl.training.spsa`).
     """
 
     config: C
@@ -170,6 +172,7 @@ class RunResult(Generic[C]):
     engines: EngineComparison | None = None
     source: SourceInfo = field(default_factory=SourceInfo)
     blocks: tuple[BlockDefinition, ...] = ()
+    spsa_learning_rate: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for JSON (``config`` as its ``to_dict``; empty and unset optional fields left out)."""
@@ -178,7 +181,16 @@ class RunResult(Generic[C]):
         out["model"], out["cnn"], out["source"] = asdict(self.model), asdict(self.cnn), asdict(self.source)
         out["engines"] = asdict(self.engines) if self.engines is not None else None
         out["blocks"] = [block.to_json() for block in self.blocks] or None
-        optional = ("weights", "replicas", "prepare_s", "evaluate_s", "noisy_test_accuracy", "engines", "blocks")
+        optional = (
+            "weights",
+            "replicas",
+            "prepare_s",
+            "evaluate_s",
+            "noisy_test_accuracy",
+            "engines",
+            "blocks",
+            "spsa_learning_rate",
+        )
         return {k: v for k, v in out.items() if not (k in optional and v in (None, {}))}
 
     @classmethod

@@ -37,12 +37,14 @@ _HIDDEN = frozenset({"checkpoint_every", "backbone"})
 """Fields without a flag of their own: the checkpoint cadence (an implementation detail of resuming) and the
 backbone (its flags come from :func:`~qcnn_tl.cli.common.add_backbone_arguments`)."""
 
-_TYPES: dict[str, Callable[[str], int]] = {
+_TYPES: dict[str, Callable[[str], int | float]] = {
     "seed": seed_type,
     "seed_transpiler": seed_type,
     "steps": positive_int,
     "batch_size": positive_int,
     "shots": int,
+    "spsa_learning_rate": float,
+    "spsa_resamplings": positive_int,
 }
 
 

@@ -9,9 +9,11 @@ shots. Each forward pass with gradients submits one set of jobs that holds every
   ISA circuit that depends on a weight shifted by :math:`\pm\pi/2`
   (:math:`\partial f/\partial w_p = \sum_k c_{kp}\,[f(\phi_k+\pi/2) - f(\phi_k-\pi/2)]/2`, the plan of
   :class:`~qcnn_tl.qnn.gradient.BatchedParamShiftGradient`): :math:`B\,(1 + 2K)` rows;
-* ``spsa``: the batch at :math:`w`, :math:`w + c\Delta` and :math:`w - c\Delta` with one random
-  :math:`\Delta \in \{\pm1\}^W` per step and :math:`c` = :data:`SPSA_PERTURBATION`; each sample's Jacobian row
-  is :math:`[f(w + c\Delta) - f(w - c\Delta)]/(2c)\,\Delta` (simultaneous perturbation, :math:`3B` rows).
+* ``spsa``: the batch at :math:`w`, and at :math:`w \pm c\Delta_r` for :math:`R` random
+  :math:`\Delta_r \in \{\pm1\}^W` per step (``spsa_resamplings``; :math:`c` is ``spsa_perturbation``, which the
+  training loop sets to SPSA's :math:`c_k` before each step, :mod:`qcnn_tl.training.spsa`); each sample's Jacobian
+  row is the average :math:`\frac1R\sum_r [f(w + c\Delta_r) - f(w - c\Delta_r)]/(2c)\,\Delta_r` (simultaneous
+  perturbation, :math:`B(1 + 2R)` rows).
 
 The step's rows go out as PUBs of at most ``ROWS_PER_PUB`` rows, grouped into jobs of at most ``pubs_per_job`` PUBs
 (one job per step unless the step is very large). The loss gradient is then ``grad_out @ jacobian``, so the
@@ -43,7 +45,7 @@ from qiskit.quantum_info import SparsePauliOp
 from torch import nn
 
 from qcnn_tl._io import write_json
-from qcnn_tl._validate import is_positive_int
+from qcnn_tl._validate import is_number, is_positive_int
 from qcnn_tl.backends.execution import ExecutionTarget
 from qcnn_tl.backends.jobs import KeepOnInterrupt
 from qcnn_tl.backends.transpile import circuit_hash
@@ -58,7 +60,8 @@ log = logging.getLogger(__name__)
 GRADIENTS = ("param-shift", "spsa")
 PUBS_PER_JOB = 8
 """Default most PUBs per job of :class:`EstimatorQCNN` (a step's PUBs in as few jobs as this allows)."""
-SPSA_PERTURBATION = 0.1
+SPSA_PERTURBATION = 0.2
+"""Default SPSA perturbation :math:`c` of :class:`EstimatorQCNN` (Spall's and qiskit-algorithms' 0.2)."""
 
 
 IDENTITY = "identity.json"
@@ -163,15 +166,17 @@ class EstimatorQCNN(nn.Module):
     Args:
         template: The QCNN template.
         target: Where the circuits run (its primary variant: mitigated if the profile mitigates).
-        gradient: ``"param-shift"`` (exact in expectation) or ``"spsa"`` (3 rows per sample and step).
+        gradient: ``"param-shift"`` (exact in expectation) or ``"spsa"`` (``1 + 2R`` rows per sample and step).
         journal: Where job ids and results go before they are used.
         seed: Seed of the SPSA perturbations (each step's is drawn from the seed and the step's rows).
         pubs_per_job: Most PUBs (of at most ``ROWS_PER_PUB`` rows each) sent in one job; a parameter-shift step
             has at least two (the circuit at the weights and its shifted copy), so it is one job by default.
         initial_weights: Starting weights ``(num_weights,)``.
+        spsa_perturbation: :math:`c` of the next SPSA step (an attribute the training loop sets per step).
+        spsa_resamplings: :math:`R`, the random directions averaged per SPSA step.
 
     Raises:
-        ValueError: On an unknown gradient or weights of the wrong shape.
+        ValueError: On an unknown gradient, weights of the wrong shape, or a non-positive SPSA setting.
     """
 
     def __init__(
@@ -184,6 +189,8 @@ class EstimatorQCNN(nn.Module):
         seed: int = 0,
         pubs_per_job: int = PUBS_PER_JOB,
         initial_weights: torch.Tensor | np.ndarray | None = None,
+        spsa_perturbation: float = SPSA_PERTURBATION,
+        spsa_resamplings: int = 1,
     ) -> None:
         super().__init__()
         if gradient not in GRADIENTS:
@@ -196,6 +203,12 @@ class EstimatorQCNN(nn.Module):
         if not is_positive_int(pubs_per_job):
             raise ValueError(f"pubs_per_job must be a positive integer; got {pubs_per_job!r}")
         self.pubs_per_job = pubs_per_job
+        if not (is_number(spsa_perturbation) and spsa_perturbation > 0):
+            raise ValueError(f"spsa_perturbation must be positive and finite; got {spsa_perturbation!r}")
+        if not is_positive_int(spsa_resamplings):
+            raise ValueError(f"spsa_resamplings must be a positive integer; got {spsa_resamplings!r}")
+        self.spsa_perturbation = float(spsa_perturbation)
+        self.spsa_resamplings = spsa_resamplings
         weights = torch.zeros(template.num_weights, dtype=torch.float64)
         if initial_weights is not None:
             given = torch.as_tensor(initial_weights, dtype=torch.float64)
@@ -255,8 +268,10 @@ class EstimatorQCNN(nn.Module):
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Values ``(B,)`` and, if asked, the weight Jacobian ``(B, W)``, from the journal or the estimator.
 
-        A k-class template's are ``(B, K)`` and ``(B, K, W)`` for its ``K`` Z-strings.
+        A k-class template's are ``(B, K)`` and ``(B, K, W)`` for its ``K`` Z-strings. An SPSA step's entry is
+        keyed by its perturbation and resamplings too, so a resumed run replays it only under the same schedule.
         """
+        spsa = (self.spsa_perturbation, self.spsa_resamplings) if jacobian and self.gradient == "spsa" else ()
         key = hashlib.sha256(
             b"|".join(
                 [
@@ -264,7 +279,7 @@ class EstimatorQCNN(nn.Module):
                     inputs.astype(np.float64).tobytes(),
                     weights.astype(np.float64).tobytes(),
                 ]
-                + [str(x).encode() for x in (self.gradient if jacobian else "values", self.seed, inputs.shape)]
+                + [str(x).encode() for x in (self.gradient if jacobian else "values", self.seed, inputs.shape, *spsa)]
             )
         ).hexdigest()[:24]
         entry = self.journal.get(key)
@@ -327,15 +342,15 @@ class EstimatorQCNN(nn.Module):
             return _chunks(circuit, observable, base), lambda evs: (evs, None)
         if self.gradient == "spsa":
             rng = np.random.default_rng([self.seed, int(key[:15], 16)])
-            delta = rng.choice([-1.0, 1.0], size=self.template.num_weights)
-            c = SPSA_PERTURBATION
-            rows = np.concatenate(
-                [base, self._rows(inputs, weights + c * delta), self._rows(inputs, weights - c * delta)]
-            )
+            deltas = rng.choice([-1.0, 1.0], size=(self.spsa_resamplings, self.template.num_weights))
+            c = self.spsa_perturbation
+            perturbed = [self._rows(inputs, weights + sign * c * delta) for delta in deltas for sign in (1, -1)]
+            rows = np.concatenate([base, *perturbed])
 
             def spsa(evs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-                f0, plus, minus = evs[:n], evs[n : 2 * n], evs[2 * n :]
-                return f0, ((plus - minus) / (2 * c))[..., None] * delta
+                pairs = evs[n:].reshape(len(deltas), 2, n, *evs.shape[1:])  # [r, ±, sample(, observable)]
+                slopes = (pairs[:, 0] - pairs[:, 1]) / (2 * c)  # [r, sample(, observable)]
+                return evs[:n], np.einsum("rb...,rw->b...w", slopes, deltas) / len(deltas)
 
             return _chunks(circuit, observable, rows), spsa
         plan = self._plan

@@ -17,6 +17,16 @@ Loss = Literal["cross_entropy", "mse"]
 Reduction = Literal["sum", "mean"]
 
 
+SPSA_FIELDS = (
+    "spsa_learning_rate",
+    "spsa_perturbation",
+    "spsa_alpha",
+    "spsa_gamma",
+    "spsa_stability",
+    "spsa_resamplings",
+)
+"""The settings of SPSA's schedule, which need ``gradient="spsa"``."""
+
 BACKEND_KINDS = ("aer", "ibm-local", "ibm")
 """What a backend name starts with (``"aer"``, ``"aer:<fake>"``, ``"ibm-local:<fake>"``, ``"ibm:<device>"``)."""
 
@@ -49,7 +59,15 @@ class TrainConfig:
             (ideal, exact), ``"aer:<fake>"``, ``"ibm-local:<fake>"`` or ``"ibm:<device>"``; excludes ``noise``.
         shots: Shots per circuit for ``backend``: 0 for exact expectation values (Aer only); unset, exact on Aer
             and 4,000 on IBM Runtime targets.
-        gradient: ``"param-shift"`` or ``"spsa"``, for ``backend``.
+        gradient: ``"param-shift"`` or ``"spsa"``, for ``backend``. With ``"spsa"``, training takes SPSA's own steps
+            (gains a_k and c_k, below) and ignores ``lr`` and ``momentum``.
+        spsa_learning_rate: SPSA's a, the learning rate a_k = a/(A + k + 1)^alpha of step k; unset, calibrated at
+            the initial weights for a first step of about 2π/10 (10 batch evaluations).
+        spsa_perturbation: SPSA's c, the perturbation c_k = c/(k + 1)^gamma of step k.
+        spsa_alpha: SPSA's learning-rate exponent alpha (Spall: 0.602).
+        spsa_gamma: SPSA's perturbation exponent gamma (Spall: 0.101).
+        spsa_stability: SPSA's stability constant A ≥ 0.
+        spsa_resamplings: Random directions averaged per SPSA step (B(1 + 2R) rows per step).
         optimization_level: Preset pass-manager level of the transpilation for ``noise`` or ``backend``.
         seed_transpiler: Transpiler seed for ``noise`` or ``backend``.
         steps: Optimiser steps (paper: 200).
@@ -87,6 +105,12 @@ class TrainConfig:
     backend: str | None = None
     shots: int | None = None
     gradient: Gradient = "param-shift"
+    spsa_learning_rate: float | None = None
+    spsa_perturbation: float = 0.2
+    spsa_alpha: float = 0.602
+    spsa_gamma: float = 0.101
+    spsa_stability: float = 0.0
+    spsa_resamplings: int = 1
     optimization_level: int = 1
     seed_transpiler: int = 1234
 
@@ -114,6 +138,7 @@ class TrainConfig:
         if self.num_classes > 1 << 8:
             raise ValueError(f"task {self.task!r} has {self.num_classes} classes; 8 readout qubits tell at most 256")
         self._check_targets()
+        self._check_spsa()
 
     def _check_targets(self) -> None:
         """Checks the noise and backend settings and that they fit together."""
@@ -157,6 +182,23 @@ class TrainConfig:
             raise ValueError(f"backend must be aer, aer:<fake>, ibm-local:<fake> or ibm:<device>; got {self.backend!r}")
         else:
             self._check_backend(self.backend)
+
+    def _check_spsa(self) -> None:
+        """Checks SPSA's settings: valid with gradient ``"spsa"``, at their defaults otherwise."""
+        if self.gradient != "spsa":
+            for name in SPSA_FIELDS:
+                default = TrainConfig.__dataclass_fields__[name].default
+                if getattr(self, name) != default:
+                    raise ValueError(f"{name} needs gradient spsa; got {name}={getattr(self, name)!r}")
+            return
+        if self.spsa_learning_rate is not None:
+            check_settings(self, positive=("spsa_learning_rate",))
+        check_settings(
+            self, positive_ints=("spsa_resamplings",), positive=("spsa_perturbation", "spsa_alpha", "spsa_gamma")
+        )
+        check_settings(self, numbers=("spsa_stability",))
+        if self.spsa_stability < 0:
+            raise ValueError(f"spsa_stability must be non-negative; got {self.spsa_stability!r}")
 
     def _check_backend(self, backend: str) -> None:
         """The fake device of ``aer:<fake>``/``ibm-local:<fake>`` exists; an IBM target gets a positive shot count."""

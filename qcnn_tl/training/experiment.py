@@ -63,7 +63,15 @@ def make_model(
         seed_transpiler=config.seed_transpiler,
     )
     target = execution_target(template, profile, cache_dir=default_cache_dir(), session=True)
-    return EstimatorQCNN(template, target, gradient=config.gradient, journal=StepJournal(journal), seed=config.seed)
+    return EstimatorQCNN(
+        template,
+        target,
+        gradient=config.gradient,
+        journal=StepJournal(journal),
+        seed=config.seed,
+        spsa_perturbation=config.spsa_perturbation,
+        spsa_resamplings=config.spsa_resamplings,
+    )
 
 
 def noisy_model(
@@ -237,6 +245,7 @@ def train_repetitions(
             evaluate_s=evaluate_s / len(seeds),
             noisy_test_accuracy={d: acc[r] for d, acc in noisy_acc.items()},
             blocks=blocks,
+            spsa_learning_rate=state.spsa_learning_rate,
         )
         for r, seed in enumerate(seeds)
     ]

@@ -8,7 +8,9 @@ Each step draws ``batch_size`` indices uniformly with replacement from the whole
 
 (summed as in the reference code, or averaged), and takes one Nesterov-momentum step
 (torch ``SGD(nesterov=True)``: PennyLane's ``NesterovMomentumOptimizer`` written for its look-ahead point,
-so the weights here are PennyLane's parameters minus momentum times its accumulator).
+so the weights here are PennyLane's parameters minus momentum times its accumulator). With an estimator's SPSA
+gradient (``gradient="spsa"``) the step is SPSA's own instead, :math:`w \leftarrow w - a_k\hat g_k` measured with
+perturbation :math:`c_k` (:mod:`qcnn_tl.training.spsa`), its :math:`a` calibrated at the initial weights unless given.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -29,8 +32,10 @@ from qcnn_tl._progress import progress_bar
 from qcnn_tl.circuits.qcnn import QCNNTemplate
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.qnn.hybrid import probability_one
+from qcnn_tl.qnn.in_the_loop import EstimatorQCNN
 from qcnn_tl.qnn.readout import class_probabilities, predict
 from qcnn_tl.training.config import TrainConfig
+from qcnn_tl.training.spsa import CALIBRATION_STEPS, SPSASchedule, calibrate
 
 log = logging.getLogger(__name__)
 EPSILON = 1e-7
@@ -103,11 +108,13 @@ class TrainState:
         step: Steps done.
         loss_history: Loss per step, one list per replica.
         wall_time_s: Training wall time of the whole group.
+        spsa_learning_rate: SPSA's :math:`a` (given or calibrated) with ``gradient="spsa"``, else ``None``.
     """
 
     step: int = 0
     loss_history: list[list[float]] = field(default_factory=list)
     wall_time_s: float = 0.0
+    spsa_learning_rate: float | None = None
 
 
 def _save(
@@ -128,6 +135,7 @@ def _save(
         "step": state.step,
         "loss_history": state.loss_history,
         "wall_time_s": state.wall_time_s,
+        "spsa_learning_rate": state.spsa_learning_rate,
     }
     atomic_write(path, lambda h: torch.save(payload, h))
 
@@ -161,7 +169,34 @@ def _resume(
     optimizer.load_state_dict(payload["optimizer"])
     for generator, rng_state in zip(generators, payload["rng_states"], strict=True):
         generator.set_state(rng_state)
-    return TrainState(payload["step"], [list(h) for h in payload["loss_history"]], float(payload["wall_time_s"]))
+    return TrainState(
+        payload["step"],
+        [list(h) for h in payload["loss_history"]],
+        float(payload["wall_time_s"]),
+        payload.get("spsa_learning_rate"),
+    )
+
+
+def _calibrated(model: QCNNModule, config: TrainConfig, prepared: torch.Tensor, labels: torch.Tensor) -> float:
+    """SPSA's :math:`a` calibrated at the model's weights on :data:`CALIBRATION_STEPS` batches of ``config.seed``.
+
+    The batches and directions come from their own generator, so they leave the training batches as they are.
+    """
+    rng = np.random.default_rng(config.seed)
+    batches = rng.integers(len(labels), size=(CALIBRATION_STEPS, config.batch_size))
+    start = model.weight.detach().clone()
+
+    def batch_loss(j: int, weights: np.ndarray) -> float:
+        with torch.no_grad():
+            model.weight.copy_(torch.as_tensor(weights))
+            index = torch.as_tensor(batches[j])
+            return float(qcnn_loss(model(prepared[index]), labels[index], loss=config.loss, reduction=config.reduction))
+
+    try:
+        return calibrate(batch_loss, start.numpy(), perturbation=config.spsa_perturbation, rng=rng)
+    finally:
+        with torch.no_grad():
+            model.weight.copy_(start)
 
 
 def train_qcnn(
@@ -222,15 +257,36 @@ def train_qcnn(
             weights = model.weight.view(len(seeds), -1)
             for row, generator in zip(weights, generators, strict=True):
                 row.copy_(torch.randn(row.shape, generator=generator, dtype=torch.float64))
-    optimizer = torch.optim.SGD([model.weight], lr=config.lr, momentum=config.momentum, nesterov=True)
+    spsa = config.gradient == "spsa"
+    if spsa:  # SPSA's step w - a_k g: plain SGD whose learning rate is set to a_k before each step
+        optimizer = torch.optim.SGD([model.weight], lr=config.lr)
+    else:
+        optimizer = torch.optim.SGD([model.weight], lr=config.lr, momentum=config.momentum, nesterov=True)
     path = Path(checkpoint) if checkpoint is not None else None
     if path and path.is_file():
         state = _resume(path, config, seeds, model, optimizer, generators)
     else:
         state = TrainState(loss_history=[[] for _ in seeds])
+    start = time.perf_counter() - state.wall_time_s  # SPSA's calibration counts as training time
+    schedule, estimator = None, None
+    if spsa:
+        if not isinstance(model, EstimatorQCNN):
+            raise ValueError(f"gradient spsa needs an estimator in the loop; got {type(model).__name__}")
+        estimator = model
+        if state.spsa_learning_rate is None:
+            state.spsa_learning_rate = config.spsa_learning_rate or _calibrated(model, config, prepared, labels)
+        schedule = SPSASchedule(
+            learning_rate=state.spsa_learning_rate,
+            perturbation=config.spsa_perturbation,
+            alpha=config.spsa_alpha,
+            gamma=config.spsa_gamma,
+            stability=config.spsa_stability,
+        )
     bar = progress_bar(total=config.steps, initial=state.step, desc="train", disable=not progress)
-    start = time.perf_counter() - state.wall_time_s
     while state.step < config.steps:
+        if schedule is not None and estimator is not None:
+            estimator.spsa_perturbation = schedule.perturbation_at(state.step)
+            optimizer.param_groups[0]["lr"] = schedule.learning_rate_at(state.step)
         index = torch.stack([torch.randint(len(labels), (config.batch_size,), generator=g) for g in generators])
         expectation = model(prepared[index]) if replicated else model(prepared[index[0]])[None]
         losses = qcnn_loss(

@@ -55,6 +55,7 @@ def test_spsa_fine_tuning_on_a_noisy_backend_resumes_from_its_journal(tmp_path, 
     out = tmp_path / "tuned"
     argv = _train(out, data_dir, epoch1_cache, "--steps", "3", "--batch-size", "4", "--backend", "aer:fake_brisbane")
     argv += ["--shots", "2000", "--gradient", "spsa", "--init-from", str(tmp_path / "exact" / "result.json")]
+    argv += ["--spsa-learning-rate", "0.05"]  # given: no calibration submissions before the steps
     submitted: list[str] = []
     resumed: list[bool] = []
     record = in_the_loop.StepJournal.record
@@ -91,7 +92,7 @@ def test_training_in_runtime_local_mode(tmp_path, data_dir, epoch1_cache):
     argv = _train(
         out, data_dir, epoch1_cache, "--steps", "2", "--batch-size", "2", "--backend", "ibm-local:fake_brisbane"
     )
-    assert main([*argv, "--shots", "1000", "--gradient", "spsa"]) == 0
+    assert main([*argv, "--shots", "1000", "--gradient", "spsa", "--spsa-learning-rate", "0.05"]) == 0
     result = json.loads((out / "result.json").read_text())
     assert len(result["loss_history"]) == 2
     assert len(in_the_loop.StepJournal(out / "journal")) == 2

@@ -170,6 +170,10 @@ def test_unreadable_journal_entry_and_bad_arguments(tmp_path, rng):
         EstimatorQCNN(model.template, model.target, gradient="adam")
     with pytest.raises(ValueError, match="initial_weights must have shape"):
         EstimatorQCNN(model.template, model.target, initial_weights=np.zeros(3))
+    with pytest.raises(ValueError, match=r"^spsa_resamplings must be a positive integer; got 0$"):
+        EstimatorQCNN(model.template, model.target, spsa_resamplings=0)
+    with pytest.raises(ValueError, match=r"^spsa_perturbation must be positive and finite; got -0\.1$"):
+        EstimatorQCNN(model.template, model.target, spsa_perturbation=-0.1)
 
 
 class TestJournalSetting:
@@ -247,3 +251,45 @@ def test_ctrl_c_while_a_local_job_runs_keeps_its_result(tmp_path, rng):
     values, _ = model.measure(inputs, weights, jacobian=True)
     exact = ExactEngine.from_template(model.template)
     np.testing.assert_allclose(values, exact(inputs, torch.as_tensor(weights)).numpy(), atol=1e-9, rtol=0)
+
+
+def test_spsa_resamplings_average_r_directions_in_one_job(tmp_path, rng):
+    """R directions: B(1 + 2R) rows in one job, each sample's Jacobian the mean of its R SPSA estimates."""
+    template = _model("aer", "spsa", tmp_path).template
+    target = execution_target(template, RunProfile(backend="aer", shots=0), cache_dir=tmp_path / "cache")
+    model = EstimatorQCNN(template, target, gradient="spsa", seed=3, spsa_perturbation=0.15, spsa_resamplings=3)
+    submitted, run = [], model._run
+    model._run = lambda pubs: submitted.append(pubs) or run(pubs)
+    inputs = model.prepare(rng.normal(size=(2, 8))).numpy()
+    weights = rng.normal(size=template.num_weights)
+    values, jac = model.measure(inputs, weights, jacobian=True)
+    [pubs] = submitted
+    rows = np.concatenate([pub[2] for pub in pubs])
+    assert rows.shape[0] == 2 * (1 + 2 * 3)
+    ordered = np.empty_like(rows)
+    ordered[:, model._columns] = rows  # back to [inputs | weights]
+    row_weights = ordered[:, inputs.shape[1] :].reshape(1 + 2 * 3, 2, -1)  # [point, sample, weight]
+    np.testing.assert_allclose(row_weights[0], np.broadcast_to(weights, (2, len(weights))), atol=1e-15, rtol=0)
+    deltas = (row_weights[1::2, 0] - weights) / 0.15
+    np.testing.assert_allclose(np.abs(deltas), 1.0, atol=1e-9, rtol=0)
+    np.testing.assert_allclose(row_weights[2::2, 0], weights - 0.15 * deltas, atol=1e-12, rtol=0)
+    assert len({tuple(np.round(d)) for d in deltas}) == 3  # three independent directions
+    exact = ExactEngine.from_template(template)
+    f = lambda w: exact(inputs, torch.as_tensor(w)).numpy()  # noqa: E731
+    estimates = [((f(weights + 0.15 * d) - f(weights - 0.15 * d)) / 0.3)[:, None] * d[None, :] for d in deltas]
+    np.testing.assert_allclose(values, f(weights), atol=1e-9, rtol=0)
+    np.testing.assert_allclose(jac, np.mean(estimates, axis=0), atol=1e-9, rtol=0)
+
+
+def test_an_spsa_step_is_journaled_under_its_perturbation_and_resamplings(tmp_path, rng):
+    model = _model("aer", "spsa", tmp_path)
+    inputs = model.prepare(rng.normal(size=(1, 8))).numpy()
+    weights = rng.normal(size=model.template.num_weights)
+    model.measure(inputs, weights, jacobian=True)
+    model.spsa_perturbation = 0.1
+    model.measure(inputs, weights, jacobian=True)
+    model.spsa_resamplings = 2
+    model.measure(inputs, weights, jacobian=True)
+    assert len(model.journal) == 3
+    model.measure(inputs, weights, jacobian=True)  # the same step again: replayed
+    assert len(model.journal) == 3

@@ -282,7 +282,9 @@ def test_sweep_with_an_estimator_in_the_loop(tmp_path, data_dir, epoch1_cache):
             "train": {"steps": 2, "batch_size": 2, "cnn_epochs": 1, "backend": "aer:fake_brisbane", "shots": 1000},
         }
     )
-    grid = replace(grid, train=replace(grid.train, gradient="spsa"), evaluate_noise=("fake_torino",))
+    grid = replace(
+        grid, train=replace(grid.train, gradient="spsa", spsa_learning_rate=0.05), evaluate_noise=("fake_torino",)
+    )
     report = run_sweep(grid, tmp_path, workers=1, data_dir=data_dir, cache_dir=epoch1_cache, progress=False)
     assert (report.completed, report.failures) == (2, [])
     folder = tmp_path / "runs" / "angle@aer_fake_brisbane" / "0-1" / "U_TTN_zx"
