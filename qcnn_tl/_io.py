@@ -102,7 +102,7 @@ def folder_lock(folder: str | os.PathLike[str], what: str) -> Iterator[None]:
             holder = int(lock.read_text() or "0")
         except (OSError, ValueError):
             holder = 0
-        if holder and _running(holder):
+        if holder and pid_alive(holder):
             raise QcnnTlError(
                 f"{what} {folder} is in use by another qcnn-tl process (pid {holder}); wait, or choose another"
             )
@@ -113,7 +113,10 @@ def folder_lock(folder: str | os.PathLike[str], what: str) -> Iterator[None]:
         lock.unlink(missing_ok=True)
 
 
-def _running(pid: int) -> bool:
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process with this id exists."""
+    if pid is None:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

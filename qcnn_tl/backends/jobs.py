@@ -32,7 +32,7 @@ import numpy as np
 from qiskit import QuantumCircuit, qpy
 from qiskit.quantum_info import SparsePauliOp
 
-from qcnn_tl._io import atomic_write, write_json
+from qcnn_tl._io import atomic_write, pid_alive, write_json
 from qcnn_tl.errors import QcnnTlError
 
 log = logging.getLogger(__name__)
@@ -333,19 +333,6 @@ def verify_run(run_dir: str | os.PathLike[str], manifest: RunManifest, *, repair
             changed = True
     if changed:
         manifest.save(folder)
-
-
-def pid_alive(pid: int | None) -> bool:
-    """Whether a process with this id exists."""
-    if pid is None:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def chunk_state(manifest: RunManifest, chunk: Chunk) -> str:
