@@ -6,6 +6,8 @@ import os
 from importlib import resources
 from pathlib import Path
 
+from qcnn_tl._io import check_writable
+
 
 def default_cache_dir() -> Path:
     """The user cache folder, ``$QCNN_TL_CACHE`` or ``~/.cache/qcnn_tl``."""
@@ -22,13 +24,7 @@ def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     what = "--cache-dir" if cache_dir is not None else "$QCNN_TL_CACHE" if os.environ.get("QCNN_TL_CACHE") else "cache"
     if root.exists() and not root.is_dir():
         raise ValueError(f"{what} {root} is a file; the cache must be a folder")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(f"{what} {root}: cannot create the folder ({exc.strerror})") from None
-    if not os.access(root, os.W_OK | os.X_OK):
-        raise ValueError(f"{what} {root} is not writable")
-    return root
+    return check_writable(root, what, folder=True)
 
 
 def package_data(package: str) -> Path:
