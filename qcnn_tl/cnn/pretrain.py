@@ -181,20 +181,22 @@ def ensure_pretrained(
     """
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = root / "cnn" / config.cache_name()
-    settings: dict[str, object] = {"num_features": config.num_features, "epochs": config.epochs, "seed": config.seed}
-    settings |= {"batch_size": config.batch_size, "lr": config.lr, "train_samples": config.train_subset or 60_000}
-    shipped = (
-        config.dataset == "fashion_mnist"
-        and config.test_subset is None
-        and shipped_entry(config.cache_name(), settings) is not None
-    )
     if path.is_file():
         try:
             return load_checkpoint(path)
         except QcnnTlError as exc:
-            if not shipped:
+            if not _is_shipped(config):
                 raise QcnnTlError(f"{exc}; delete it to train the CNN anew (`qcnn-tl pretrain`)") from None
             log.warning("%s; installing the shipped checkpoint again", exc)
-    if shipped:
+    if _is_shipped(config):
         return load_checkpoint(install_shipped(config.cache_name(), path))
     return pretrain(config, data_dir=data_dir, download=download, out=path, progress=progress)
+
+
+def _is_shipped(config: PretrainConfig) -> bool:
+    """Whether the package ships the checkpoint of ``config`` (:mod:`qcnn_tl.cnn.shipped`)."""
+    if config.dataset != "fashion_mnist" or config.test_subset is not None:
+        return False
+    settings: dict[str, object] = {"num_features": config.num_features, "epochs": config.epochs, "seed": config.seed}
+    settings |= {"batch_size": config.batch_size, "lr": config.lr, "train_samples": config.train_subset or 60_000}
+    return shipped_entry(config.cache_name(), settings) is not None
