@@ -262,15 +262,12 @@ def load_backbone(
         )
         return cnn_backbone(checkpoint, spec)
     input_shape = spec.input_shape or _image_shape(spec, sample_shape)
-    options = repr((input_shape, spec.mean, spec.std, spec.layer))
-    if spec.kind == "export":
-        model, key = _exported(spec)
-        return Backbone(spec, model, _file_hash_text(key, options), input_shape, None, model)
-    if spec.kind == "torchscript":
-        model, key = _torchscript(spec)
-        return Backbone(spec, model, _file_hash_text(key, options), input_shape, None, model)
-    model, key = _module(spec)
-    return Backbone(spec, model, _file_hash_text(key, options), input_shape, None, _layer_output(spec, model))
+    loaders = {"export": _exported, "torchscript": _torchscript, "module": _module}
+    model, weights_file = loaders[spec.kind](spec)
+    digest = hashlib.sha256(weights_file.read_bytes())  # the weights, and how the backbone is built and fed
+    digest.update(repr((spec.name, input_shape, spec.mean, spec.std, spec.layer)).encode())
+    features = _layer_output(spec, model) if spec.kind == "module" else model
+    return Backbone(spec, model, digest.hexdigest(), input_shape, None, features)
 
 
 def cnn_backbone(checkpoint: CNNCheckpoint, spec: BackboneSpec | None = None) -> Backbone:
@@ -283,10 +280,6 @@ def cnn_backbone(checkpoint: CNNCheckpoint, spec: BackboneSpec | None = None) ->
     )
 
 
-def _file_hash_text(key: str, text: str) -> str:
-    return hashlib.sha256((key + text).encode()).hexdigest()
-
-
 def _image_shape(spec: BackboneSpec, sample_shape: tuple[int, ...] | None) -> tuple[int, int, int]:
     if sample_shape is None or len(sample_shape) != 3:
         raise QcnnTlError(
@@ -296,14 +289,7 @@ def _image_shape(spec: BackboneSpec, sample_shape: tuple[int, ...] | None) -> tu
     return (int(sample_shape[0]), int(sample_shape[1]), int(sample_shape[2]))
 
 
-def _file_hash(path: Path, *extra: str) -> str:
-    digest = hashlib.sha256(path.read_bytes())
-    for text in extra:
-        digest.update(text.encode())
-    return digest.hexdigest()
-
-
-def _torchscript(spec: BackboneSpec) -> tuple[nn.Module, str]:
+def _torchscript(spec: BackboneSpec) -> tuple[nn.Module, Path]:
     path = Path(spec.argument)
     if not path.is_file():
         raise QcnnTlError(f"backbone {spec.name!r}: file {path} not found")
@@ -314,10 +300,10 @@ def _torchscript(spec: BackboneSpec) -> tuple[nn.Module, str]:
             f"backbone {spec.name!r}: {path} is not a TorchScript file (save one with torch.jit.save): "
             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
         ) from exc
-    return model.eval(), _file_hash(path)
+    return model.eval(), path
 
 
-def _exported(spec: BackboneSpec) -> tuple[nn.Module, str]:
+def _exported(spec: BackboneSpec) -> tuple[nn.Module, Path]:
     path = Path(spec.argument)
     if not path.is_file():
         raise QcnnTlError(f"backbone {spec.name!r}: file {path} not found")
@@ -335,10 +321,10 @@ def _exported(spec: BackboneSpec) -> tuple[nn.Module, str]:
     finally:
         for logger, level in zip(quiet, levels, strict=True):
             logger.setLevel(level)
-    return program.module(), _file_hash(path)
+    return program.module(), path
 
 
-def _module(spec: BackboneSpec) -> tuple[nn.Module, str]:
+def _module(spec: BackboneSpec) -> tuple[nn.Module, Path]:
     module_name, _, factory_name = spec.argument.partition(":")
     try:
         module = importlib.import_module(module_name)
@@ -370,7 +356,7 @@ def _module(spec: BackboneSpec) -> tuple[nn.Module, str]:
         raise QcnnTlError(
             f"backbone weights {path} do not fit {factory_name}(): {str(exc).splitlines()[0] if str(exc) else exc!r}"
         ) from exc
-    return model.eval(), _file_hash(path, spec.argument)
+    return model.eval(), path
 
 
 def _layer_output(spec: BackboneSpec, model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
