@@ -415,6 +415,22 @@ class TestTorchvisionSources:
         assert data.train_x.shape == (6, 3, 32, 32) and data.classes == ("airplane", "cat", "dog")
         assert torch.equal(data.train_x[0, 1], torch.from_numpy(FakeCifar(None, True, False).data[0, :, :, 1]) / 255)
 
+    def test_qmnist_class_is_the_first_of_its_eight_target_columns(self, monkeypatch, tmp_path):
+        import torchvision
+
+        class FakeQmnist:
+            classes = tuple(f"{d} - digit" for d in range(10))
+
+            def __init__(self, root, train, download):
+                self.data = torch.zeros((3, 28, 28), dtype=torch.uint8)
+                self.targets = torch.tensor(
+                    [[7, 2134, 5, 0, 0, 0, 0, 0], [1, 99, 4, 0, 0, 0, 0, 0], [0, 3, 1, 0, 0, 0, 0, 0]]
+                )
+
+        monkeypatch.setattr(torchvision.datasets, "QMNIST", FakeQmnist)
+        data = load_source("qmnist", data_dir=tmp_path)
+        assert data.train_y.tolist() == [7, 1, 0] and data.train_x.shape == (3, 1, 28, 28)
+
     def test_missing_files_are_one_line_naming_the_dataset(self, tmp_path):
         with pytest.raises(Exception, match=r"cannot read dataset 'kmnist' under .*add --download"):
             load_source("kmnist", data_dir=tmp_path)

@@ -139,38 +139,41 @@ def load_source(name: str, *, data_dir: str | os.PathLike[str] | None = None, do
 
 def _torchvision(name: str, data_dir: str | os.PathLike[str] | None, download: bool) -> LabelledData:
     base, _, split = name.partition(":")
+    cls = getattr(datasets, TORCHVISION_DATASETS[base])
     if base in ("mnist", "fashion_mnist"):
         train_x, train_y = load_images(base, "train", data_dir=data_dir, download=download)  # type: ignore[arg-type]
         test_x, test_y = load_images(base, "test", data_dir=data_dir, download=download)  # type: ignore[arg-type]
-        cls = getattr(datasets, TORCHVISION_DATASETS[base])
         return LabelledData(name, "images", train_x, train_y, test_x, test_y, tuple(cls.classes))
-    cls = getattr(datasets, TORCHVISION_DATASETS[base])
     root = resolve_data_dir(data_dir)
-    parts = []
+    parts, classes = [], None
     for train in (True, False):
-        kwargs: dict[str, Any] = {"split": split, "train": train} if base == "emnist" else {}
+        kwargs: dict[str, Any] = {"train": train}
         if base == "svhn":
             kwargs = {"split": "train" if train else "test"}
-        elif base != "emnist":
-            kwargs = {"train": train}
+        elif base == "emnist":
+            kwargs["split"] = split
         try:
             dataset = cls(root=str(root), download=download, **kwargs)
         except (RuntimeError, ValueError, OSError) as exc:
             hint = "" if download else f" Pass --data-dir (or set {DATA_ENV}) to its root, or add --download."
             raise QcnnTlError(f"cannot read dataset {name!r} under {root}: {exc}.{hint}") from exc
         parts.append(_dataset_tensors(dataset))
-    classes = getattr(parts[0][2], "classes", None) or [str(c) for c in range(int(parts[0][1].max()) + 1)]
-    (train_x, train_y, _), (test_x, test_y, _) = parts
-    return LabelledData(name, "images", train_x, train_y, test_x, test_y, tuple(str(c) for c in classes))
+        classes = classes or getattr(dataset, "classes", None)
+    (train_x, train_y), (test_x, test_y) = parts
+    names = classes or [str(c) for c in range(int(train_y.max()) + 1)]
+    return LabelledData(name, "images", train_x, train_y, test_x, test_y, tuple(str(c) for c in names))
 
 
-def _dataset_tensors(dataset: Any) -> tuple[torch.Tensor, torch.Tensor, Any]:
-    """Images ``(N, C, H, W)`` in [0, 1] and labels of a torchvision dataset, from its arrays."""
+def _dataset_tensors(dataset: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images ``(N, C, H, W)`` in [0, 1] and class labels ``(N,)`` of a torchvision dataset, from its arrays.
+
+    QMNIST keeps eight columns of metadata per image in ``targets``; the first is the class.
+    """
     data = dataset.data
     array = data.numpy() if isinstance(data, torch.Tensor) else np.asarray(data)
-    labels = getattr(dataset, "targets", None)
-    if labels is None:
-        labels = dataset.labels
+    labels = np.asarray(dataset.targets if hasattr(dataset, "targets") else dataset.labels)
+    if labels.ndim == 2:
+        labels = labels[:, 0]
     if array.ndim == 3:
         array = array[:, None]
     elif array.ndim == 4 and array.shape[-1] in (1, 3) and array.shape[1] not in (1, 3):
@@ -178,7 +181,7 @@ def _dataset_tensors(dataset: Any) -> tuple[torch.Tensor, torch.Tensor, Any]:
     images = torch.from_numpy(np.ascontiguousarray(array)).to(torch.float32)
     if array.dtype == np.uint8:
         images /= 255.0
-    return images, torch.as_tensor(np.asarray(labels), dtype=torch.int64), dataset
+    return images, torch.as_tensor(labels, dtype=torch.int64)
 
 
 def _image_folder(name: str, root: Path) -> LabelledData:
