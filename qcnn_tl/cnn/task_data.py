@@ -218,6 +218,10 @@ def task_data(
     cache_dir = cache_root(cache_dir)
     kind = parse_source(config.dataset)[0]
     data = None if kind == "torchvision" else load_source(config.dataset, data_dir=data_dir, download=download)
+    if data is not None and data.kind == "features" and config.backbone.kind != "none":
+        raise QcnnTlError(f"dataset {config.dataset!r} holds features, not images; use --backbone none")
+    if data is not None and data.kind == "images" and config.backbone.kind == "none":
+        raise QcnnTlError(f"dataset {config.dataset!r} holds images; --backbone none is for ready-made features")
     sample_shape = None if data is None else data.sample_shape
     backbone = load_backbone(
         config.backbone,
@@ -230,10 +234,6 @@ def task_data(
         cache_dir=cache_dir,
         progress=progress,
     )
-    if data is not None and data.kind == "features" and config.backbone.kind != "none":
-        raise QcnnTlError(f"dataset {config.dataset!r} holds features, not images; use --backbone none")
-    if data is not None and data.kind == "images" and config.backbone.kind == "none":
-        raise QcnnTlError(f"dataset {config.dataset!r} holds images; --backbone none is for ready-made features")
     features = source_features(
         backbone, config.dataset, data=data, data_dir=data_dir, download=download, cache_dir=cache_dir
     )
