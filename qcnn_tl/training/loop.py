@@ -190,7 +190,16 @@ def _calibrated(model: QCNNModule, config: TrainConfig, prepared: torch.Tensor, 
         with torch.no_grad():
             model.weight.copy_(torch.as_tensor(weights))
             index = torch.as_tensor(batches[j])
-            return float(qcnn_loss(model(prepared[index]), labels[index], loss=config.loss, reduction=config.reduction))
+            expectation = model(prepared[index])
+            return float(
+                qcnn_loss(
+                    expectation,
+                    labels[index],
+                    loss=config.loss,
+                    reduction=config.reduction,
+                    num_classes=model.template.num_classes,
+                )
+            )
 
     try:
         return calibrate(batch_loss, start.numpy(), perturbation=config.spsa_perturbation, rng=rng)

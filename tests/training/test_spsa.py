@@ -68,7 +68,7 @@ class TestCalibrate:
 
 
 def _spsa_model(tmp_path, config: TrainConfig) -> EstimatorQCNN:
-    template = build_qcnn(config.ansatz, config.pooling, encoding=config.encoding)
+    template = build_qcnn(config.ansatz, config.pooling, encoding=config.encoding, num_classes=config.num_classes)
     target = execution_target(template, RunProfile(backend="aer", shots=0), cache_dir=tmp_path / "cache")
     return EstimatorQCNN(
         template,
@@ -97,9 +97,12 @@ def _config(**kwargs) -> TrainConfig:
 
 
 class TestTraining:
-    def test_calibration_is_the_exact_average_slope_on_the_calibration_batches(self, tmp_path, rng):
-        config = _config(steps=1)
+    @pytest.mark.parametrize("task", ["0,1", "0,1,2,3"])
+    def test_calibration_is_the_exact_average_slope_on_the_calibration_batches(self, task, tmp_path, rng):
+        """Binary, and a 4-class template whose calibration loss is the cross-entropy over its 4 classes."""
+        config = _config(steps=1, task=task)
         x, y = separable_pool(rng, 40)
+        y = y if config.num_classes == 2 else torch.as_tensor(rng.integers(4, size=len(y)))
         model = _spsa_model(tmp_path, config)
         prepared = model.prepare(x)
         w0 = torch.as_tensor(rng.normal(size=model.template.num_weights))
@@ -114,7 +117,9 @@ class TestTraining:
             index = torch.as_tensor(batch)
 
             def loss(w, index=index):
-                return float(qcnn_loss(exact(prepared[index], w), y[index], loss="cross_entropy", reduction="sum"))
+                values = exact(prepared[index], w)
+                k = config.num_classes
+                return float(qcnn_loss(values, y[index], loss="cross_entropy", reduction="sum", num_classes=k))
 
             c = config.spsa_perturbation
             slopes.append(abs(loss(w0 + c * delta) - loss(w0 - c * delta)) / (2 * c))
