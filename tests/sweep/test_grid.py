@@ -35,6 +35,16 @@ def test_ci_grid_file_parses():
     assert grid.train.cnn_epochs == 1 and grid.c2c_train.cnn_epochs == 1
 
 
+def test_multiclass_study_files_parse():
+    mnist, fashion = (
+        grid_from_dict(tomllib.loads((BENCHMARKS / f"multiclass_{name}.toml").read_text()))
+        for name in ("mnist", "fashion")
+    )
+    assert mnist.tasks == ("0,1,2,3", "all") and fashion.train.dataset == "fashion_mnist"
+    assert [c.width for c in fashion.head_configs(fashion.c2c_train, "all")] == [2, 28, 28]
+    assert mnist.num_runs == (2 + 2 * 3) * 10
+
+
 def test_units_and_result_paths():
     grid = SweepGrid(models=(("U_SU4", "zx"),), encodings=("angle",), tasks=("2,3",), repetitions=3, c2c=("2d",))
     qcnn, c2c = grid.units()
