@@ -261,11 +261,11 @@ class RunResult(Generic[C]):
             self._check_confusion(source)
 
     def _check_confusion(self, source: str) -> None:
-        counts = self.confusion
-        k = len(counts) if isinstance(counts, list) else 0
-        square = k >= 2 and all(isinstance(row, list) and len(row) == k for row in counts)  # type: ignore[union-attr]
-        cells = [v for row in counts for v in row] if square else []  # type: ignore[union-attr]
-        if not square or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in cells):
+        rows = self.confusion if isinstance(self.confusion, list) else []
+        k = len(rows)
+        cells = [v for row in rows if isinstance(row, list) and len(row) == k for v in row]
+        counts = all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in cells)
+        if k < 2 or len(cells) != k * k or not counts:
             raise QcnnTlError(
                 f"{source} is not a qcnn_tl run result: confusion must be a k x k array of counts (k >= 2)"
             )

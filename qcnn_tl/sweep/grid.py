@@ -52,7 +52,7 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 from qcnn_tl._io import read_json_object
 from qcnn_tl._validate import SEED_LIMIT, check_seed, check_settings, is_positive_int
 from qcnn_tl.backends.targets import fake_backends
-from qcnn_tl.c2c.heads import REFERENCE_WIDTH, check_head, matched_width
+from qcnn_tl.c2c.heads import CONVOLVED, REFERENCE_WIDTH, check_head, matched_width
 from qcnn_tl.c2c.training import C2CConfig
 from qcnn_tl.circuits import (
     ANSATZES,
@@ -170,8 +170,10 @@ class SweepGrid:
         if not self.c2c_widths or len(set(self.c2c_widths)) != len(self.c2c_widths):
             raise ValueError(f"[c2c] width must list distinct widths; got {list(self.c2c_widths)}")
         for width in self.c2c_widths:
-            if width != "matched":
-                check_head("1d", width)  # type: ignore[arg-type]
+            if not isinstance(width, str):
+                check_head("1d", width)
+            elif width != "matched":
+                raise ValueError(f'[c2c] width must be an integer in 1..{CONVOLVED} or "matched"; got {width!r}')
         if self.c2c_train.width != REFERENCE_WIDTH:
             raise ValueError(
                 f"give the 1d head's widths as c2c_widths (a sweep file's [c2c] width), not c2c_train.width; "

@@ -98,6 +98,10 @@ class TestHeadWidths:
         with pytest.raises(ValueError, match=message):
             grid_from_dict(data)
 
+    def test_api_callers_get_the_same_checks(self):
+        with pytest.raises(ValueError, match=r'width must be an integer in 1..84 or "matched"; got \'wide\''):
+            SweepGrid(c2c_widths=("wide",))
+
     def test_the_width_is_given_in_one_place(self):
         with pytest.raises(ValueError, match="give the 1d head's widths as c2c_widths"):
             SweepGrid(c2c_train=C2CConfig(width=10))
