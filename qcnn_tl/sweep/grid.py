@@ -94,7 +94,7 @@ class SweepGrid:
     Attributes:
         models: ``(ansatz, pooling)`` pairs.
         encodings: QCNN encodings.
-        tasks: Binary tasks.
+        tasks: Tasks, of two classes or more (:mod:`qcnn_tl.data.tasks`).
         repetitions: Runs per (model, encoding, task); repetition ``k`` uses seed ``base + k``.
         c2c: C2C heads run on every task (amplitude-CNN features).
         c2c_widths: Pooled widths of the ``"1d"`` head, each an integer in 1..84 or ``"matched"`` (per task, the
