@@ -14,6 +14,7 @@ from qcnn_tl.sweep.grid import SweepGrid, _settings, grid_from_dict, parse_model
 from qcnn_tl.training.config import TrainConfig
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+STUDIES = Path(__file__).resolve().parents[2] / "docs"
 
 
 def test_paper_grid_file_is_the_full_grid():
@@ -37,12 +38,13 @@ def test_ci_grid_file_parses():
 
 def test_multiclass_study_files_parse():
     mnist, fashion = (
-        grid_from_dict(tomllib.loads((BENCHMARKS / f"multiclass_{name}.toml").read_text()))
+        grid_from_dict(tomllib.loads((STUDIES / "multiclass" / f"{name}.toml").read_text()))
         for name in ("mnist", "fashion")
     )
     assert mnist.tasks == ("0,1,2,3", "all") and fashion.train.dataset == "fashion_mnist"
     assert [c.width for c in fashion.head_configs(fashion.c2c_train, "all")] == [2, 28, 28]
-    assert mnist.num_runs == (2 + 2 * 3) * 10
+    assert mnist.encodings == ("amplitude", "mps2-3", "angle") and mnist.evaluate_noise == ("fake_brisbane",)
+    assert mnist.num_runs == (3 * 2 + 2 * 3) * 10
 
 
 def test_units_and_result_paths():
