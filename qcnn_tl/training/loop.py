@@ -42,7 +42,7 @@ EPSILON = 1e-7
 
 
 class QCNNModule(Protocol):
-    """What the loop needs of an engine's module (``ExactQCNN``, ``AerQCNN``)."""
+    """What the loop needs of an engine's module (``ExactQCNN``, ``NoisyQCNN``, ``EstimatorQCNN``)."""
 
     weight: nn.Parameter
     template: QCNNTemplate

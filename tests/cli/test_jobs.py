@@ -54,7 +54,7 @@ def test_a_backend_edited_in_the_manifest_is_refused(action, job_run, capsys):
     path = job_run / "manifest.json"
     manifest = json.loads(path.read_text())
     path.write_text(json.dumps(manifest | {"backend": "aer:fake_nowhere"}))
-    (job_run / "result_0.npy").unlink()  # `fetch` would recompute it under the stored options
+    (job_run / "result_0.npz").unlink()  # `fetch` would recompute it under the stored options
     before = {p.name: p.read_bytes() for p in job_run.iterdir()}
     assert main(["jobs", action, str(job_run)]) == 2
     err = capsys.readouterr().err
