@@ -151,6 +151,8 @@ class RunResult(Generic[C]):
             (:func:`~qcnn_tl.circuits.registration.block_definitions`).
         spsa_learning_rate: SPSA's :math:`a` of a run trained with ``gradient="spsa"``, given or calibrated
             (:mod:`qcnn_tl.training.spsa`).
+        confusion: ``confusion[i][j]``: test samples of class ``i`` predicted ``j`` (noiseless, or under the
+            training noise, as ``test_accuracy``); ``None`` in results written before it was recorded.
     """
 
     config: C
@@ -173,6 +175,7 @@ class RunResult(Generic[C]):
     source: SourceInfo = field(default_factory=SourceInfo)
     blocks: tuple[BlockDefinition, ...] = ()
     spsa_learning_rate: float | None = None
+    confusion: list[list[int]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for JSON (``config`` as its ``to_dict``; empty and unset optional fields left out)."""
@@ -190,6 +193,7 @@ class RunResult(Generic[C]):
             "engines",
             "blocks",
             "spsa_learning_rate",
+            "confusion",
         )
         return {k: v for k, v in out.items() if not (k in optional and v in (None, {}))}
 
@@ -252,6 +256,23 @@ class RunResult(Generic[C]):
                 raise QcnnTlError(
                     f"{source} is not a qcnn_tl run result: weights must be {self.model.num_weights} finite numbers"
                 )
+
+        if self.confusion is not None:
+            self._check_confusion(source)
+
+    def _check_confusion(self, source: str) -> None:
+        rows = self.confusion if isinstance(self.confusion, list) else []
+        k = len(rows)
+        cells = [v for row in rows if isinstance(row, list) and len(row) == k for v in row]
+        counts = all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in cells)
+        if k < 2 or len(cells) != k * k or not counts:
+            raise QcnnTlError(
+                f"{source} is not a qcnn_tl run result: confusion must be a k x k array of counts (k >= 2)"
+            )
+        if sum(cells) != self.num_test:
+            raise QcnnTlError(
+                f"{source} is not a qcnn_tl run result: confusion counts {sum(cells)} samples, num_test {self.num_test}"
+            )
 
     def write(self, path: str | os.PathLike[str]) -> Path:
         """Writes :meth:`to_json` atomically to ``path``."""

@@ -161,10 +161,31 @@ class TestTaskDataFromArrays:
         x = np.zeros((4, 8))
         with pytest.raises(ValueError, match=r"train_labels must have shape \(4,\)"):
             TaskData.from_arrays(x, np.zeros(3), x, np.zeros(4))
-        with pytest.raises(ValueError, match="test_labels must be 0 or 1"):
+        with pytest.raises(ValueError, match=r"test_labels must be 0..1, the classes of train_labels; got \[2\] too"):
             TaskData.from_arrays(x, np.zeros(4), x, np.array([0, 1, 2, 1]))
         data = TaskData.from_arrays(x, np.array([0, 1, 0, 1]), x, np.array([0, 1, 1, 1]))
         assert data.train_features.dtype == torch.float64 and data.source.dataset == "arrays"
+        assert data.source.task == "1 vs 0"
+
+    def test_k_classes(self):
+        x = np.zeros((5, 8))
+        data = TaskData.from_arrays(x, np.array([0, 1, 2, 3, 1.0]), x[:3], np.array([3, 0, 2]))
+        assert data.train_labels.tolist() == [0, 1, 2, 3, 1] and data.train_labels.dtype == torch.int64
+        assert data.source.task == "0 (0) vs 1 (1) vs 2 (2) vs 3 (3)"
+
+    @pytest.mark.parametrize(
+        ("train", "test", "message"),
+        [
+            ([0, 1, 3, 3, 1], [0, 1], r"train_labels must hold every class 0..3; classes \[2\] have no sample"),
+            ([0, 1, 2, 2, 1], [0, 3], r"test_labels must be 0..2, the classes of train_labels; got \[3\] too"),
+            ([0, 1, 2, 0.5, 1], [0, 1], r"train_labels must be whole numbers 0, 1, …, k - 1; got values"),
+            ([0, 1, 2, 2, 1], [-1, 1], r"test_labels must be whole numbers 0, 1, …, k - 1; got values \[-1, 1\]"),
+        ],
+    )
+    def test_bad_k_class_labels(self, train, test, message):
+        x = np.zeros((5, 8))
+        with pytest.raises(ValueError, match=message):
+            TaskData.from_arrays(x, np.array(train), x[: len(test)], np.array(test))
 
 
 def test_breast_cancer_arrays_from_python(cancer_arrays, tmp_path):

@@ -41,7 +41,12 @@ def test_round_trip_through_a_file(tmp_path):
     assert read_result(path) == result
     data = json.loads(path.read_text())
     assert data["config"]["ansatz"] == "U_TTN" and data["engines"]["aer_accuracy"] == 0.9
-    assert "prepare_s" not in data  # unset optional fields are left out
+    assert "prepare_s" not in data and "confusion" not in data  # unset optional fields are left out
+
+
+def test_a_confusion_matrix_round_trips():
+    result = _qcnn(confusion=[[18, 2], [5, 15]])
+    assert RunResult.from_json(json.loads(json.dumps(result.to_json())), TrainConfig) == result
 
 
 def test_a_c2c_result_is_told_apart_by_its_head(tmp_path):
@@ -63,6 +68,9 @@ def test_a_c2c_result_is_told_apart_by_its_head(tmp_path):
         (lambda d: d | {"weights": [0.0] * 11}, "weights must be 12 finite numbers"),
         (lambda d: d | {"test_accuracy": "0.9"}, "test_accuracy must be a number"),
         (lambda d: d | {"blocks": {"kind": "ansatz"}}, "blocks must be a JSON array"),
+        (lambda d: d | {"confusion": [[1, 2], [3]]}, "confusion must be a k x k array of counts"),
+        (lambda d: d | {"confusion": [[1, -1], [0, 40]]}, "confusion must be a k x k array of counts"),
+        (lambda d: d | {"confusion": [[1, 2], [3, 4]]}, "confusion counts 10 samples, num_test 40"),
         (lambda d: d | {"blocks": [{"kind": "ansatz", "name": "a", "num_params": 1}]}, r"lacks field\(s\) \['qpy'\]"),
     ],
 )

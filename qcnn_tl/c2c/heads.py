@@ -25,6 +25,9 @@ from qcnn_tl._registry import Registry
 NUM_FEATURES = 256
 """Feature width the heads read (the amplitude-encoding CNN)."""
 
+REFERENCE_WIDTH = 28
+"""Values the reference 1D head pools its convolved values to (windows of 3)."""
+
 CONVOLVED = 84
 """Values the 1D head's convolution gives (kernel 5, stride 3 over 256), before pooling."""
 
@@ -32,7 +35,7 @@ CONVOLVED = 84
 class Head1D(nn.Sequential):
     """The "1D 64" head; ``num_classes`` logits from ``width`` pooled values (28: the reference)."""
 
-    def __init__(self, num_classes: int = 2, width: int = 28) -> None:
+    def __init__(self, num_classes: int = 2, width: int = REFERENCE_WIDTH) -> None:
         super().__init__(
             nn.Unflatten(1, (1, NUM_FEATURES)),
             nn.Conv1d(1, 1, kernel_size=5, stride=3),
@@ -82,11 +85,13 @@ def check_head(name: str, width: int) -> None:
     HEADS[name]
     if not isinstance(width, int) or isinstance(width, bool) or not 1 <= width <= CONVOLVED:
         raise ValueError(f"width must be an integer in 1..{CONVOLVED}; got {width!r}")
-    if name == "2d" and width != 28:
+    if name == "2d" and width != REFERENCE_WIDTH:
         raise ValueError(f"width is the 1d head's pooled width; the 2d head has none (got width={width})")
 
 
-def build_head(name: str, generator: torch.Generator, *, num_classes: int = 2, width: int = 28) -> nn.Sequential:
+def build_head(
+    name: str, generator: torch.Generator, *, num_classes: int = 2, width: int = REFERENCE_WIDTH
+) -> nn.Sequential:
     """A freshly initialised head: Glorot-uniform kernels and zero biases, as Keras does.
 
     Args:

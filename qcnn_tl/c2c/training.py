@@ -14,11 +14,12 @@ from torch import nn
 
 from qcnn_tl._io import library_versions
 from qcnn_tl._validate import check_settings
-from qcnn_tl.c2c.heads import NUM_FEATURES, build_head, check_head, num_weights
+from qcnn_tl.c2c.heads import NUM_FEATURES, REFERENCE_WIDTH, build_head, check_head, num_weights
 from qcnn_tl.cnn.backbone import BackboneSpec
 from qcnn_tl.cnn.pretrain import classifier_accuracy
 from qcnn_tl.cnn.reduction import FeatureReduction
 from qcnn_tl.cnn.task_data import TaskData, check_source, task_num_classes
+from qcnn_tl.qnn.readout import confusion_matrix
 from qcnn_tl.results import CnnInfo, ModelInfo, RunResult
 
 
@@ -58,7 +59,7 @@ class C2CConfig:
     dataset: str = "mnist"
     backbone: BackboneSpec = field(default_factory=BackboneSpec)
     feature_reduction: FeatureReduction = "pca"
-    width: int = 28
+    width: int = REFERENCE_WIDTH
 
     def __post_init__(self) -> None:
         check_head(self.head, self.width)
@@ -87,8 +88,8 @@ class C2CConfig:
 
     @property
     def model_name(self) -> str:
-        """``"C2C_1D"`` or ``"C2C_2D"``."""
-        return f"C2C_{self.head.upper()}"
+        """``"C2C_1D"`` or ``"C2C_2D"``; ``"C2C_1D_w10"`` for a 1D head of another width than the reference's 28."""
+        return f"C2C_{self.head.upper()}" + ("" if self.width == REFERENCE_WIDTH else f"_w{self.width}")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form for JSON."""
@@ -102,7 +103,7 @@ def train_head(config: C2CConfig, data: TaskData) -> RunResult[C2CConfig]:
     cross-entropy of the softmax over the outputs; the samples are reshuffled every epoch, as Keras' ``fit`` does.
 
     Returns:
-        The result: config, model, accuracies (train: the samples used), loss per step.
+        The result: config, model, accuracies (train: the samples used), the test confusion matrix, loss per step.
 
     Raises:
         ValueError: If the features are not 256 wide.
@@ -126,10 +127,11 @@ def train_head(config: C2CConfig, data: TaskData) -> RunResult[C2CConfig]:
             optimizer.step()
             history.append(float(loss.detach()))
     wall = time.perf_counter() - start
+    confusion = _confusion(head, data.test_features.to(torch.float32), data.test_labels, config.num_classes)
     return RunResult(
         config=config,
         model=ModelInfo(config.model_name, num_weights(head)),
-        test_accuracy=classifier_accuracy(head, data.test_features.to(torch.float32), data.test_labels),
+        test_accuracy=int(confusion.trace()) / len(data.test_labels),
         train_accuracy=classifier_accuracy(head, x, y),
         num_train=len(y),
         num_test=len(data.test_labels),
@@ -139,4 +141,13 @@ def train_head(config: C2CConfig, data: TaskData) -> RunResult[C2CConfig]:
         cnn=CnnInfo(data.cnn_hash, data.cnn_test_accuracy),
         source=data.source,
         versions=library_versions(),
+        confusion=confusion.tolist(),
     )
+
+
+def _confusion(head: nn.Module, features: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """The head's confusion counts, predicting in batches of 1000 as :func:`classifier_accuracy` does."""
+    head.eval()
+    with torch.no_grad():
+        predicted = torch.cat([head(part).argmax(1) for part in features.split(1000)])
+    return confusion_matrix(predicted, labels, num_classes)

@@ -60,25 +60,29 @@ class TaskData:
         *,
         name: str = "arrays",
     ) -> TaskData:
-        r"""A task from features a user already has, in the encoding's width, with labels 0 and 1.
+        r"""A task from features a user already has, in the encoding's width, with labels 0 to :math:`k - 1`.
 
-        Label 1 is the class the readout's :math:`P(|1\rangle)` predicts.
+        :math:`k` is one more than the largest training label (at least 2). With two classes, label 1 is the class
+        the readout's :math:`P(|1\rangle)` predicts; with :math:`k > 2`, label :math:`i` is outcome :math:`i` of the
+        k-class readout, and the model is trained with a task of :math:`k` classes (``task="0,1,2,3"``).
 
         Args:
             train_features: ``(N, d)``.
-            train_labels: ``(N,)`` of 0 and 1.
+            train_labels: ``(N,)`` of whole numbers 0 to :math:`k - 1`, each class present when :math:`k > 2`.
             test_features: ``(M, d)``.
-            test_labels: ``(M,)`` of 0 and 1.
+            test_labels: ``(M,)`` of whole numbers 0 to :math:`k - 1`.
             name: What the data are called in results.
 
         Raises:
-            ValueError: Naming the argument, on mismatched lengths or widths, non-finite features, or labels
-                other than 0 and 1.
+            ValueError: Naming the argument, on mismatched lengths or widths, non-finite features, labels that are
+                not whole numbers from 0, a class below :math:`k - 1` without a training sample (:math:`k > 2`),
+                or a test label of a class the training labels lack.
         """
         parts = {}
         for split, x, y in (("train", train_features, train_labels), ("test", test_features, test_labels)):
             features = torch.as_tensor(np.asarray(x), dtype=torch.float64)
-            labels = torch.as_tensor(np.asarray(y)).to(torch.int64)
+            given = torch.as_tensor(np.asarray(y))
+            labels = given.to(torch.int64)
             if features.ndim != 2 or len(features) == 0:
                 raise ValueError(f"{split}_features must have shape (N, d) with N > 0; got {tuple(features.shape)}")
             if labels.shape != (len(features),):
@@ -88,14 +92,24 @@ class TaskData:
                 )
             if not torch.isfinite(features).all():
                 raise ValueError(f"{split}_features contain NaN or infinite values")
-            if not set(labels.unique().tolist()) <= {0, 1}:
-                raise ValueError(f"{split}_labels must be 0 or 1; got {sorted(set(labels.unique().tolist()))}")
+            if given.is_complex() or not torch.equal(labels.to(given.dtype), given) or (labels < 0).any():
+                values = sorted(set(given.unique().tolist()))[:10]
+                raise ValueError(f"{split}_labels must be whole numbers 0, 1, …, k - 1; got values {values}")
             parts[split] = (features, labels)
         if parts["train"][0].shape[1] != parts["test"][0].shape[1]:
             raise ValueError(
                 f"train_features have {parts['train'][0].shape[1]} columns, test_features {parts['test'][0].shape[1]}"
             )
-        source = SourceInfo(dataset=name, task="1 vs 0", backbone="none", transform="none")
+        train, test = parts["train"][1], parts["test"][1]
+        k = max(2, int(train.max()) + 1)
+        missing = sorted(set(range(k)) - set(train.unique().tolist()))
+        if k > 2 and missing:
+            raise ValueError(f"train_labels must hold every class 0..{k - 1}; classes {missing} have no sample")
+        if int(test.max()) >= k:
+            extra = sorted(v for v in set(test.unique().tolist()) if v >= k)
+            raise ValueError(f"test_labels must be 0..{k - 1}, the classes of train_labels; got {extra} too")
+        task = "1 vs 0" if k == 2 else " vs ".join(f"{c} ({c})" for c in range(k))
+        source = SourceInfo(dataset=name, task=task, backbone="none", transform="none")
         return cls(*parts["train"], *parts["test"], "none", None, source)
 
 

@@ -13,7 +13,8 @@ and class :math:`c < k` is outcome :math:`c`. The :math:`2^m - k` unused outcome
 renormalised, :math:`p_c = P(c) / \sum_{c' < k} P(c')` (post-selection on the used outcomes); estimates
 below 0 (shot noise) count as 0. The predicted class is the arg-max (the first on a tie).
 
-One rule for every engine (exact, noisy, Aer, IBM) and every caller (training, evaluation, ``run``).
+One rule for every engine (exact, noisy, Aer, IBM) and every caller (training, evaluation, ``run``); the
+confusion matrix of any classifier's predictions (QCNN, one-vs-rest, C2C heads) is :func:`confusion_matrix`.
 """
 
 from __future__ import annotations
@@ -94,6 +95,29 @@ def accuracy(expectations: np.ndarray | torch.Tensor, labels: np.ndarray | torch
     if shape != truth.shape:
         raise ValueError(f"expectations {values.shape} and labels {truth.shape} must have the same number of samples")
     return float(np.mean(predict(values, num_classes) == truth))
+
+
+def confusion_matrix(predicted: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Counts ``[..., i, j]``: samples of label ``i`` predicted ``j`` (``int64``, shape ``(..., k, k)``).
+
+    Args:
+        predicted: Predicted labels ``(..., N)``; leading dimensions (replicas) give one matrix each.
+        labels: True labels ``(N,)``.
+        num_classes: Classes :math:`k`.
+
+    Raises:
+        ValueError: If a label or prediction is outside ``0..num_classes - 1``.
+
+    >>> confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([0, 1, 0]), 2).tolist()
+    [[1, 1], [0, 1]]
+    """
+    for name, values in (("labels", labels), ("predicted", predicted)):
+        if values.numel() and not 0 <= int(values.min()) <= int(values.max()) < num_classes:
+            raise ValueError(f"{name} must lie in 0..{num_classes - 1}; got {sorted(set(values.unique().tolist()))}")
+    index = (labels * num_classes + predicted).to(torch.int64)
+    flat = index.reshape(-1, index.shape[-1])
+    counts = torch.zeros(flat.shape[0], num_classes**2, dtype=torch.int64).scatter_add_(1, flat, torch.ones_like(flat))
+    return counts.view(*index.shape[:-1], num_classes, num_classes)
 
 
 def isa_observables(template: QCNNTemplate, isa: IsaCircuit) -> list[SparsePauliOp]:

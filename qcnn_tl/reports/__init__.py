@@ -5,6 +5,7 @@ __all__ = [
     "cnn_seeds",
     "drawing",
     "frontier",
+    "multiclass",
     "noise_table",
     "paper",
     "plots",

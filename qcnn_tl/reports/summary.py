@@ -19,6 +19,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from qcnn_tl._io import check_writable, read_json_object
+from qcnn_tl.c2c.heads import REFERENCE_WIDTH
 from qcnn_tl.c2c.training import C2CConfig
 from qcnn_tl.circuits import ANSATZES, POOLINGS
 from qcnn_tl.errors import QcnnTlError
@@ -45,7 +46,8 @@ class Cell:
         group: ``"c2c"``, or the key of a QCNN's :class:`~qcnn_tl.training.conditions.RunCondition`: the encoding,
             ``"<encoding>@<device>[ x<scale>]"`` for a QCNN trained under noise, ``"<encoding>@<backend>"`` for one
             trained with an estimator in the loop.
-        model: ``(ansatz, pooling)`` for a QCNN, ``(head, "")`` for a C2C head.
+        model: ``(ansatz, pooling)`` for a QCNN, ``(head, "")`` for a C2C head, ``("1d", "width <w>")`` for a
+            1D head of another pooled width than the reference's.
         task: The task.
         num_weights: Trainable weights.
         accuracies: Test accuracy per repetition (under the training noise, for a noise-trained QCNN).
@@ -53,6 +55,10 @@ class Cell:
             :class:`~qcnn_tl.training.conditions.NoiseCondition` (``"fake_brisbane"``, ``"fake_brisbane x2"``),
             where the sweep evaluated them.
         cnn_seeds: The seed of the pre-trained CNN of each repetition (parallel to ``accuracies``).
+        dataset: The source of the runs' samples (``"mnist"``).
+        classes: The class name of each label, ``classes[i]`` for label ``i`` (from the runs' task description).
+        confusion: The test confusion counts summed over the repetitions, ``confusion[i][j]``: samples of class
+            ``i`` predicted ``j``; ``None`` unless every repetition recorded its own.
     """
 
     group: str
@@ -62,6 +68,9 @@ class Cell:
     accuracies: tuple[float, ...]
     noisy: dict[str, tuple[float, ...]] = field(default_factory=dict)
     cnn_seeds: tuple[int, ...] = ()
+    dataset: str = "mnist"
+    classes: tuple[str, ...] = ()
+    confusion: tuple[tuple[int, ...], ...] | None = None
 
     @property
     def n(self) -> int:
@@ -87,13 +96,14 @@ class Cell:
     def label(self) -> str:
         """``"U_SU4 / ZX"`` or ``"C2C 1D"``."""
         if self.group == "c2c":
-            return f"C2C {self.model[0].upper()}"
+            return f"C2C {self.model[0].upper()}" + (f", {self.model[1]}" if self.model[1] else "")
         return f"{self.model[0]} / {_POOLING_LABEL[self.model[1]]}"
 
     @property
     def paper(self) -> float | None:
-        """The paper's mean for this cell, where known (C2C heads only)."""
-        return PAPER_C2C.get(self.model[0], {}).get(self.task) if self.group == "c2c" else None
+        """The paper's mean for this cell, where known (the reference C2C heads only)."""
+        reference = self.group == "c2c" and not self.model[1]
+        return PAPER_C2C.get(self.model[0], {}).get(self.task) if reference else None
 
 
 @dataclass(frozen=True)
@@ -135,7 +145,10 @@ class Verdict:
 
 
 def _record_key(config: TrainConfig | C2CConfig) -> tuple[str, tuple[str, str], str]:
-    model = (config.head, "") if isinstance(config, C2CConfig) else (config.ansatz, config.pooling)
+    if isinstance(config, C2CConfig):
+        model = (config.head, "" if config.width == REFERENCE_WIDTH else f"width {config.width}")
+    else:
+        model = (config.ansatz, config.pooling)
     return run_group(config), model, config.task
 
 
@@ -201,6 +214,8 @@ def load_results(sweep_dir: str | os.PathLike[str]) -> SweepResults:
     noisy: dict[tuple[str, tuple[str, str], str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     weights: dict[tuple[str, tuple[str, str], str], int] = {}
     cnns: dict[tuple[str, tuple[str, str], str], list[int]] = defaultdict(list)
+    sources: dict[tuple[str, tuple[str, str], str], tuple[str, tuple[str, ...]]] = {}
+    confusions: dict[tuple[str, tuple[str, str], str], list[list[list[int]]]] = defaultdict(list)
     for result in counted:
         key = _record_key(result.config)
         accuracies[key].append(result.test_accuracy)
@@ -208,6 +223,9 @@ def load_results(sweep_dir: str | os.PathLike[str]) -> SweepResults:
         for condition, value in result.noisy_test_accuracy.items():
             noisy[key][condition].append(value)
         weights[key] = result.model.num_weights
+        sources[key] = (result.config.dataset, class_names(result.source.task))
+        if result.confusion is not None:
+            confusions[key].append(result.confusion)
     cells = sorted(
         (
             Cell(
@@ -216,6 +234,8 @@ def load_results(sweep_dir: str | os.PathLike[str]) -> SweepResults:
                 tuple(a),
                 {c: tuple(v) for c, v in noisy[key].items() if len(v) == len(a)},
                 tuple(cnns[key]),
+                *sources[key],
+                _summed(confusions[key]) if len(confusions[key]) == len(a) else None,
             )
             for key, a in accuracies.items()
         ),
@@ -223,6 +243,28 @@ def load_results(sweep_dir: str | os.PathLike[str]) -> SweepResults:
     )
     missing = 0 if expected is None else len(expected) - len(counted)
     return SweepResults(cells, tuple(ignored), missing, has_grid=expected is not None)
+
+
+def class_names(description: str) -> tuple[str, ...]:
+    """The class name of each label from a task description (``"Sandal (1) vs Ankle boot (0)"``): by label.
+
+    >>> class_names("Sandal (1) vs Ankle boot (0)")
+    ('Ankle boot', 'Sandal')
+    """
+    named = {}
+    for part in description.split(" vs "):
+        name, _, label = part.rpartition(" (")
+        if not (name and label.endswith(")") and label[:-1].isdigit()):
+            return ()
+        named[int(label[:-1])] = name
+    return tuple(named[i] for i in range(len(named))) if set(named) == set(range(len(named))) else ()
+
+
+def _summed(matrices: list[list[list[int]]]) -> tuple[tuple[int, ...], ...] | None:
+    """The element-wise sum of confusion matrices of one size (``None`` if their sizes differ)."""
+    if len({(len(m), *map(len, m)) for m in matrices}) != 1:
+        return None
+    return tuple(tuple(sum(column) for column in zip(*rows, strict=True)) for rows in zip(*matrices, strict=True))
 
 
 def _order(cell: Cell) -> tuple[Any, ...]:
@@ -233,10 +275,10 @@ def _order(cell: Cell) -> tuple[Any, ...]:
 
 
 def verdicts(cells: list[Cell]) -> list[Verdict]:
-    """The headline claim per encoding and task (where both C2Q and C2C results exist)."""
+    """The headline claim per encoding and task (where both C2Q and reference C2C results exist)."""
     c2c: dict[str, dict[str, Cell]] = defaultdict(dict)
     for cell in cells:
-        if cell.group == "c2c":
+        if cell.group == "c2c" and not cell.model[1]:
             c2c[cell.task][cell.model[0]] = cell
     best: dict[tuple[str, str], Cell] = {}
     for cell in cells:
@@ -343,7 +385,7 @@ def plot(cells: list[Cell], group: str, path: str | os.PathLike[str]) -> Path:
                 es = [100 * c.std for c in series]
                 ax.errorbar(xs, ys, yerr=es, fmt=markers[pooling], ms=4, capsize=2, label=_POOLING_LABEL[pooling])
         for head, style in (("1d", "--"), ("2d", "-")):
-            ours = [c for c in cells if c.group == "c2c" and c.task == task and c.model[0] == head]
+            ours = [c for c in cells if c.group == "c2c" and c.task == task and c.model == (head, "")]
             if ours:
                 ax.axhline(100 * ours[0].mean, ls=style, color="gray", lw=1, label=f"C2C {head.upper()} (ours)")
             if task in PAPER_C2C[head]:

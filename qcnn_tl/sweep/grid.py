@@ -18,6 +18,13 @@ A sweep file::
     dataset = "fashion_mnist"     # the data, backbone and feature reduction of every run, C2C heads included
     backbone = "cnn:mnist"        # (or a table: backbone = { name = "torchscript:net.pt", input_shape = [3, 32, 32] })
     [c2c]                         # C2CConfig fields (reference defaults), e.g. num_train = 10000
+    width = ["matched", 28]       # the 1D head's pooled widths (default 28, the reference): one run per width
+
+The 1D head runs once per ``[c2c] width`` (an integer in 1..84 or ``"matched"``, or a list of them); the other
+heads have no width. ``"matched"`` is, per task, the width whose weight count is closest to the QCNN's for that
+task's classes (:func:`~qcnn_tl.c2c.heads.matched_width`; the first model and encoding of ``[grid]``), so one grid
+covers tasks of 2, 4 and 10 classes; a width the task's matched one repeats runs once. Results of a 1D head of
+another width than 28 are filed as ``C2C_1D_w<width>``.
 
 The grid expands into *units*: all missing repetitions of one QCNN model on one task, encoding and training
 noise (trained together as replicas on a torch engine), or all missing repetitions of one C2C head on one task.
@@ -38,14 +45,24 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, fields, replace
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from qcnn_tl._io import read_json_object
 from qcnn_tl._validate import SEED_LIMIT, check_seed, check_settings, is_positive_int
 from qcnn_tl.backends.targets import fake_backends
+from qcnn_tl.c2c.heads import CONVOLVED, REFERENCE_WIDTH, check_head, matched_width
 from qcnn_tl.c2c.training import C2CConfig
-from qcnn_tl.circuits import ANSATZES, ENCODINGS, PAPER_MODELS, POOLINGS, BlockDefinition, block_definitions
+from qcnn_tl.circuits import (
+    ANSATZES,
+    ENCODINGS,
+    PAPER_MODELS,
+    POOLINGS,
+    BlockDefinition,
+    block_definitions,
+    build_qcnn,
+)
 from qcnn_tl.cnn.backbone import BackboneSpec
 from qcnn_tl.results import RunResult
 from qcnn_tl.training.conditions import RunCondition
@@ -77,9 +94,11 @@ class SweepGrid:
     Attributes:
         models: ``(ansatz, pooling)`` pairs.
         encodings: QCNN encodings.
-        tasks: Binary tasks.
+        tasks: Tasks, of two classes or more (:mod:`qcnn_tl.data.tasks`).
         repetitions: Runs per (model, encoding, task); repetition ``k`` uses seed ``base + k``.
         c2c: C2C heads run on every task (amplitude-CNN features).
+        c2c_widths: Pooled widths of the ``"1d"`` head, each an integer in 1..84 or ``"matched"`` (per task, the
+            width matching the first model's weight count: :meth:`head_configs`); one run per width.
         train: Base QCNN settings; ansatz, pooling, encoding and task come from the grid.
         c2c_train: Base C2C settings; head and task come from the grid.
         noise: Training noise per QCNN run: ``None`` (noiseless) or a fake device (the noisy engine).
@@ -95,6 +114,7 @@ class SweepGrid:
     tasks: tuple[str, ...] = ("0,1", "2,3", "8,9")
     repetitions: int = 10
     c2c: tuple[str, ...] = ("1d", "2d")
+    c2c_widths: tuple[int | Literal["matched"], ...] = (REFERENCE_WIDTH,)
     train: TrainConfig = field(default_factory=TrainConfig)
     c2c_train: C2CConfig = field(default_factory=C2CConfig)
     noise: tuple[str | None, ...] = (None,)
@@ -110,6 +130,7 @@ class SweepGrid:
             replace(self.train, task=task)  # checks the task against the dataset's classes where known
         for head in self.c2c:
             C2CConfig(head=head)
+        self._check_widths()
         check_settings(self, positive_ints=("repetitions",))
         for name, settings in (("train", self.train), ("c2c", self.c2c_train)):  # each checks its own seeds
             if settings.seed + self.repetitions > SEED_LIMIT:
@@ -145,12 +166,48 @@ class SweepGrid:
         if not self.tasks:
             raise ValueError("tasks must not be empty")
 
+    def _check_widths(self) -> None:
+        if not self.c2c_widths or len(set(self.c2c_widths)) != len(self.c2c_widths):
+            raise ValueError(f"[c2c] width must list distinct widths; got {list(self.c2c_widths)}")
+        for width in self.c2c_widths:
+            if not isinstance(width, str):
+                check_head("1d", width)
+            elif width != "matched":
+                raise ValueError(f'[c2c] width must be an integer in 1..{CONVOLVED} or "matched"; got {width!r}')
+        if self.c2c_train.width != REFERENCE_WIDTH:
+            raise ValueError(
+                f"give the 1d head's widths as c2c_widths (a sweep file's [c2c] width), not c2c_train.width; "
+                f"got c2c_train.width = {self.c2c_train.width}"
+            )
+        if "matched" in self.c2c_widths and "1d" in self.c2c and not self.models:
+            raise ValueError('[c2c] width "matched" matches the first QCNN model of [grid] models; give one')
+
+    def head_configs(self, c2c_train: C2CConfig, task: str) -> list[C2CConfig]:
+        """The C2C runs on ``task``: every head of ``c2c``, the ``"1d"`` head at each of ``c2c_widths``.
+
+        ``"matched"`` resolves to :func:`~qcnn_tl.c2c.heads.matched_width` of the first model's weight count
+        (with the first encoding) for the task's classes; a width given twice after resolving runs once.
+        """
+        configs = []
+        for head in self.c2c:
+            widths = self.c2c_widths if head == "1d" else (REFERENCE_WIDTH,)
+            resolved = [self._matched(task) if w == "matched" else w for w in widths]
+            for width in dict.fromkeys(resolved):
+                configs.append(replace(c2c_train, head=head, task=task, width=width))
+        return configs
+
+    def _matched(self, task: str) -> int:
+        (ansatz, pooling), encoding = self.models[0], self.encodings[0] if self.encodings else "amplitude"
+        k = replace(self.train, task=task).num_classes
+        return matched_width(_num_weights(ansatz, pooling, encoding, k), k)
+
     @property
     def num_runs(self) -> int:
         """Runs in the whole grid."""
         trainings = sum(1 if d is None else len(self.noise_scales) for d in self.noise)
-        qcnn = len(self.models) * len(self.encodings) * trainings
-        return (qcnn + len(self.c2c)) * len(self.tasks) * self.repetitions * max(1, len(self.cnn_seeds))
+        qcnn = len(self.models) * len(self.encodings) * trainings * len(self.tasks)
+        c2c = sum(len(self.head_configs(self.c2c_train, task)) for task in self.tasks)
+        return (qcnn + c2c) * self.repetitions * max(1, len(self.cnn_seeds))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form (what a sweep file holds)."""
@@ -168,7 +225,10 @@ class SweepGrid:
                 **({"cnn_seeds": list(self.cnn_seeds)} if self.cnn_seeds else {}),
             },
             "train": {k: v for k, v in self.train.to_dict().items() if k not in _TRAIN_FIXED},
-            "c2c": {k: v for k, v in self.c2c_train.to_dict().items() if k not in _C2C_FIXED},
+            "c2c": {
+                **{k: v for k, v in self.c2c_train.to_dict().items() if k not in _C2C_FIXED},
+                "width": self.c2c_widths[0] if len(self.c2c_widths) == 1 else list(self.c2c_widths),
+            },
         }
 
     def units(self, *, data_dir: str | None = None, cache_dir: str | None = None) -> list[Unit]:
@@ -218,16 +278,11 @@ class SweepGrid:
                             out += [Unit("qcnn", config, (seed,), *shared) for seed in seeds]
                         else:
                             out.append(Unit("qcnn", config, seeds, *shared))
+        data = replace(
+            c2c_train, dataset=train.dataset, backbone=train.backbone, feature_reduction=train.feature_reduction
+        )
         for task in self.tasks:
-            for head in self.c2c:
-                c2c = replace(
-                    c2c_train,
-                    head=head,
-                    task=task,
-                    dataset=train.dataset,
-                    backbone=train.backbone,
-                    feature_reduction=train.feature_reduction,
-                )
+            for c2c in self.head_configs(data, task):
                 seeds = tuple(c2c.seed + k for k in range(self.repetitions))
                 out.append(Unit("c2c", c2c, seeds, data_dir, cache_dir, by_cnn=by_cnn))
         return out
@@ -419,6 +474,19 @@ def _seeds(value: Any, key: str) -> tuple[int, ...]:
     return tuple(value)
 
 
+def _widths(value: Any, key: str) -> tuple[int | Literal["matched"], ...]:
+    widths = value if isinstance(value, list) else [value]
+    ok = all(w == "matched" or (isinstance(w, int) and not isinstance(w, bool)) for w in widths)
+    if not ok or not widths:
+        raise ValueError(f'{key} must be an integer, "matched", or a list of them; got {_given(value)}')
+    return tuple(widths)
+
+
+@cache
+def _num_weights(ansatz: str, pooling: str, encoding: str, num_classes: int) -> int:
+    return build_qcnn(ansatz, pooling, encoding=encoding, num_classes=num_classes).num_weights
+
+
 def _flag(value: Any, key: str) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{key} must be true or false; got {_given(value)}")
@@ -472,10 +540,16 @@ def grid_from_dict(data: dict[str, Any], *, source: str = "sweep") -> SweepGrid:
         )
     train_keys = tuple(f.name for f in fields(TrainConfig) if f.name not in _TRAIN_FIXED)
     c2c_keys = tuple(f.name for f in fields(C2CConfig) if f.name not in _C2C_FIXED)
+    c2c = dict(_section(data, "c2c", c2c_keys, source))
     kwargs: dict[str, Any] = {
         "train": _settings(_section(data, "train", train_keys, source), TrainConfig, "train", source),
-        "c2c_train": _settings(_section(data, "c2c", c2c_keys, source), C2CConfig, "c2c", source),
+        "c2c_train": _settings({k: v for k, v in c2c.items() if k != "width"}, C2CConfig, "c2c", source),
     }
+    if "width" in c2c:
+        try:
+            kwargs["c2c_widths"] = _widths(c2c["width"], "width")
+        except ValueError as exc:
+            raise ValueError(f"{source}: [c2c] {exc}") from None
     for key, value in grid.items():
         try:
             kwargs[key] = _GRID_KEYS[key](value, key)

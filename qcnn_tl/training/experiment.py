@@ -21,7 +21,7 @@ from qcnn_tl.qnn.noisy import DeviceNoise, NoisyQCNN, device_noise
 from qcnn_tl.results import CnnInfo, ModelInfo, RunResult
 from qcnn_tl.training.conditions import NoiseCondition
 from qcnn_tl.training.config import TrainConfig, backend_device
-from qcnn_tl.training.loop import QCNNModule, evaluate, train_qcnn
+from qcnn_tl.training.loop import QCNNModule, accuracies, confusion_matrices, evaluate, train_qcnn
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +205,8 @@ def train_repetitions(
     train_acc: list[float | None] = [None] * len(seeds)
     if train_accuracy:
         train_acc = list(evaluate(model, train_prepared, data.train_labels, batch_size=eval_batch))
-    test_acc = evaluate(model, test_prepared, data.test_labels, batch_size=eval_batch)
+    test_confusion = confusion_matrices(model, test_prepared, data.test_labels, batch_size=eval_batch)
+    test_acc = accuracies(test_confusion)
     weights = model.weight.detach().view(len(seeds), -1)
     noisy_acc: dict[str, list[float]] = {}
     for device in noisy_evaluation:
@@ -229,6 +230,7 @@ def train_repetitions(
             config=replace(config, seed=seed),
             model=ModelInfo(template.name, template.num_weights, template.num_qubits),
             test_accuracy=test_acc[r],
+            confusion=test_confusion[r].tolist(),
             train_accuracy=train_acc[r],
             num_train=len(data.train_labels),
             num_test=len(data.test_labels),

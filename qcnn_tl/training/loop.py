@@ -33,7 +33,7 @@ from qcnn_tl.circuits.qcnn import QCNNTemplate
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.qnn.hybrid import probability_one
 from qcnn_tl.qnn.in_the_loop import EstimatorQCNN
-from qcnn_tl.qnn.readout import class_probabilities, predict
+from qcnn_tl.qnn.readout import class_probabilities, confusion_matrix, predict
 from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.spsa import CALIBRATION_STEPS, SPSASchedule, calibrate
 
@@ -83,21 +83,35 @@ def qcnn_loss(
 
 
 @torch.no_grad()
-def evaluate(model: QCNNModule, prepared: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 1024) -> list[float]:
-    """Accuracy of every replica of ``model`` on prepared inputs (one entry for a single-weight model).
+def confusion_matrices(
+    model: QCNNModule, prepared: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 1024
+) -> torch.Tensor:
+    """Confusion counts of every replica of ``model`` on prepared inputs, ``(R, k, k)`` (``R = 1`` for one weight set).
 
-    Replicated models see ``batch_size // R`` samples per call, so memory per call stays the same.
+    ``[r, i, j]``: samples of label ``i`` that replica ``r`` predicts ``j``
+    (:func:`~qcnn_tl.qnn.readout.confusion_matrix`). Replicated models see ``batch_size // R`` samples per call,
+    so memory per call stays the same.
     """
     replicas = model.weight.shape[0] if model.weight.ndim == 2 else 0
     chunk = max(1, batch_size // max(replicas, 1))
-    correct = torch.zeros(max(replicas, 1), dtype=torch.int64)
     num_classes = model.template.num_classes
+    counts = torch.zeros(max(replicas, 1), num_classes, num_classes, dtype=torch.int64)
     with torch.no_grad():
         for start in range(0, len(labels), chunk):
             part = prepared[start : start + chunk]
             ev = model(part.expand(replicas, *part.shape)) if replicas else model(part)[None]
-            correct += (predict(ev, num_classes) == labels[start : start + chunk]).sum(-1)
-    return (correct / len(labels)).tolist()
+            counts += confusion_matrix(predict(ev, num_classes), labels[start : start + chunk], num_classes)
+    return counts
+
+
+def accuracies(counts: torch.Tensor) -> list[float]:
+    """The accuracy of each confusion matrix of ``counts`` ``(R, k, k)``: its diagonal over its total."""
+    return (counts.diagonal(dim1=-2, dim2=-1).sum(-1) / counts.sum((-2, -1))).tolist()
+
+
+def evaluate(model: QCNNModule, prepared: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 1024) -> list[float]:
+    """Accuracy of every replica of ``model`` on prepared inputs (one entry for a single-weight model)."""
+    return accuracies(confusion_matrices(model, prepared, labels, batch_size=batch_size))
 
 
 @dataclass

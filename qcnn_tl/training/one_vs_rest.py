@@ -19,6 +19,7 @@ import torch
 from qcnn_tl._io import write_json
 from qcnn_tl.circuits import build_qcnn
 from qcnn_tl.cnn.task_data import TaskData
+from qcnn_tl.qnn.readout import confusion_matrix
 from qcnn_tl.results import RunResult
 from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.experiment import make_model, run_training
@@ -39,7 +40,7 @@ class OneVsRestResult:
     task: str
     tasks: tuple[str, ...]
     test_accuracy: float
-    confusion: tuple[tuple[int, ...], ...]
+    confusion: list[list[int]]
     models: tuple[RunResult[TrainConfig], ...]
 
     def to_json(self) -> dict[str, Any]:
@@ -61,12 +62,6 @@ def one_vs_rest_tasks(config: TrainConfig) -> tuple[str, ...]:
     groups = [str(c) for c in range(k)] if config.task.strip().casefold() == "all" else config.task.split(",")
     groups = [g.strip() for g in groups]
     return tuple(f"{g},{'+'.join(o for o in groups if o != g)}" for g in groups)
-
-
-def confusion_matrix(predicted: torch.Tensor, labels: torch.Tensor, num_classes: int) -> tuple[tuple[int, ...], ...]:
-    """``[i][j]``: samples of label ``i`` predicted ``j``."""
-    counts = torch.bincount(labels * num_classes + predicted, minlength=num_classes**2).view(num_classes, num_classes)
-    return tuple(tuple(int(v) for v in row) for row in counts)
 
 
 def train_one_vs_rest(
@@ -105,7 +100,7 @@ def train_one_vs_rest(
         task=config.task,
         tasks=tasks,
         test_accuracy=float((predicted == data.test_labels).double().mean()),
-        confusion=confusion_matrix(predicted, data.test_labels, k),
+        confusion=confusion_matrix(predicted, data.test_labels, k).tolist(),
         models=tuple(models),
     )
     write_json(Path(out_dir) / "one_vs_rest.json", joint.to_json())

@@ -94,6 +94,10 @@ class TestKClassHeads:
         config = C2CConfig(head="1d", task="0,1,2,3", num_train=400, epochs=60, seed=0, width=10, lr=0.01)
         result = train_head(config, data)
         assert result.model.num_weights == 50 and result.test_accuracy > 0.8
+        assert result.confusion is not None
+        counts = torch.tensor(result.confusion)
+        assert counts.sum(1).tolist() == torch.bincount(y[400:], minlength=4).tolist()
+        assert result.test_accuracy == int(counts.trace()) / 200
 
     @pytest.mark.parametrize(
         ("head", "width", "message"),

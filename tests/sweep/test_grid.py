@@ -14,6 +14,7 @@ from qcnn_tl.sweep.grid import SweepGrid, _settings, grid_from_dict, parse_model
 from qcnn_tl.training.config import TrainConfig
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+STUDIES = Path(__file__).resolve().parents[2] / "docs"
 
 
 def test_paper_grid_file_is_the_full_grid():
@@ -35,6 +36,17 @@ def test_ci_grid_file_parses():
     assert grid.train.cnn_epochs == 1 and grid.c2c_train.cnn_epochs == 1
 
 
+def test_multiclass_study_files_parse():
+    mnist, fashion = (
+        grid_from_dict(tomllib.loads((STUDIES / "multiclass" / f"{name}.toml").read_text()))
+        for name in ("mnist", "fashion")
+    )
+    assert mnist.tasks == ("0,1,2,3", "all") and fashion.train.dataset == "fashion_mnist"
+    assert [c.width for c in fashion.head_configs(fashion.c2c_train, "all")] == [2, 28, 28]
+    assert mnist.encodings == ("amplitude", "mps2-3", "angle") and mnist.evaluate_noise == ("fake_brisbane",)
+    assert mnist.num_runs == (3 * 2 + 2 * 3) * 10
+
+
 def test_units_and_result_paths():
     grid = SweepGrid(models=(("U_SU4", "zx"),), encodings=("angle",), tasks=("2,3",), repetitions=3, c2c=("2d",))
     qcnn, c2c = grid.units()
@@ -42,6 +54,59 @@ def test_units_and_result_paths():
     assert c2c.result_path(0) == Path("runs/c2c/2-3/C2C_2D/seed0.json")
     assert qcnn.config_for(1)["seed"] == 1 and qcnn.config_for(1)["ansatz"] == "U_SU4"
     assert grid_from_dict(grid.to_dict()) == grid
+
+
+class TestHeadWidths:
+    def test_matched_and_reference_widths_per_task_of_four_and_ten_classes(self):
+        grid = grid_from_dict(
+            {
+                "grid": {"models": ["U_SU4/zx"], "encodings": ["amplitude"], "tasks": ["0,1,2,3", "all"]},
+                "c2c": {"width": ["matched", 28]},
+            }
+        )
+        heads = [u for u in grid.units() if u.kind == "c2c"]
+        found = [(u.config.task, u.config.head, u.config.width, str(u.result_path(0))) for u in heads]
+        assert found == [
+            ("0,1,2,3", "1d", 10, "runs/c2c/0-1-2-3/C2C_1D_w10/seed0.json"),
+            ("0,1,2,3", "1d", 28, "runs/c2c/0-1-2-3/C2C_1D/seed0.json"),
+            ("0,1,2,3", "2d", 28, "runs/c2c/0-1-2-3/C2C_2D/seed0.json"),
+            ("all", "1d", 2, "runs/c2c/all/C2C_1D_w2/seed0.json"),
+            ("all", "1d", 28, "runs/c2c/all/C2C_1D/seed0.json"),
+            ("all", "2d", 28, "runs/c2c/all/C2C_2D/seed0.json"),
+        ]
+        assert grid.num_runs == sum(len(u.seeds) for u in grid.units()) == (2 + 6) * 10
+        assert grid.to_dict()["c2c"]["width"] == ["matched", 28] and grid_from_dict(grid.to_dict()) == grid
+
+    def test_one_width_is_the_1d_heads_and_the_2d_head_keeps_its_own(self):
+        grid = grid_from_dict({"grid": {"models": [], "tasks": ["0,1,2,3"]}, "c2c": {"width": 10}})
+        assert [(u.config.head, u.config.width) for u in grid.units()] == [("1d", 10), ("2d", 28)]
+        assert grid.to_dict()["c2c"]["width"] == 10 and grid_from_dict(grid.to_dict()) == grid
+
+    def test_a_matched_width_equal_to_a_listed_one_runs_once(self):
+        grid = SweepGrid(models=(("U_SU4", "zx"),), tasks=("0,1,2,3",), c2c=("1d",), c2c_widths=("matched", 10))
+        assert [u.config.width for u in grid.units() if u.kind == "c2c"] == [10]
+        assert grid.num_runs == sum(len(u.seeds) for u in grid.units())
+
+    @pytest.mark.parametrize(
+        ("data", "message"),
+        [
+            ({"c2c": {"width": "wide"}}, r'^sweep: \[c2c\] width must be an integer, "matched", or a list of them'),
+            ({"c2c": {"width": [10, 10]}}, r"\[c2c\] width must list distinct widths; got \[10, 10\]"),
+            ({"c2c": {"width": 0}}, "width must be an integer in 1..84; got 0"),
+            ({"grid": {"models": []}, "c2c": {"width": "matched"}}, 'width "matched" matches the first QCNN model'),
+        ],
+    )
+    def test_bad_widths(self, data, message):
+        with pytest.raises(ValueError, match=message):
+            grid_from_dict(data)
+
+    def test_api_callers_get_the_same_checks(self):
+        with pytest.raises(ValueError, match=r'width must be an integer in 1..84 or "matched"; got \'wide\''):
+            SweepGrid(c2c_widths=("wide",))
+
+    def test_the_width_is_given_in_one_place(self):
+        with pytest.raises(ValueError, match="give the 1d head's widths as c2c_widths"):
+            SweepGrid(c2c_train=C2CConfig(width=10))
 
 
 def test_a_backend_in_the_loop_gives_one_unit_per_repetition():

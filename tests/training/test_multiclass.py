@@ -12,9 +12,11 @@ from qcnn_tl.circuits import build_qcnn
 from qcnn_tl.cnn.task_data import TaskData
 from qcnn_tl.qnn.exact import ExactEngine
 from qcnn_tl.qnn.exact_model import ExactQCNN
+from qcnn_tl.qnn.readout import confusion_matrix, predict
 from qcnn_tl.training.config import TrainConfig
+from qcnn_tl.training.experiment import train_repetitions
 from qcnn_tl.training.loop import evaluate, train_qcnn
-from qcnn_tl.training.one_vs_rest import confusion_matrix, one_vs_rest_tasks, train_one_vs_rest
+from qcnn_tl.training.one_vs_rest import one_vs_rest_tasks, train_one_vs_rest
 
 
 def three_classes(rng, n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -39,6 +41,25 @@ def test_k_class_training_lowers_the_loss_and_replicas_match(rng):
     group = ExactQCNN(template, replicas=2)
     together = train_qcnn(group, config, prepared, y, seeds=[1, 4], progress=False)
     assert together.loss_history[0] == pytest.approx(history, rel=1e-8)  # round-off, grown over 30 steps
+
+
+def test_each_replica_records_its_own_test_confusion(rng):
+    x, y = three_classes(rng, 160)
+    data = TaskData(x[:120], y[:120], x[120:], y[120:], "hash", None)
+    config = TrainConfig(encoding="angle", task="0,1,2", steps=10, seed=1)
+    results = train_repetitions(config, [1, 2], data=data, progress=False)
+    template = build_qcnn("U_SU4", "zx", encoding="angle", num_classes=3)
+    for result in results:
+        assert result.confusion is not None
+        counts = torch.tensor(result.confusion)
+        assert counts.shape == (3, 3) and counts.sum(1).tolist() == torch.bincount(y[120:], minlength=3).tolist()
+        model = ExactQCNN(template)
+        with torch.no_grad():
+            model.weight.copy_(torch.tensor(result.weights))
+        predicted = predict(model(model.prepare(x[120:])), 3)
+        assert result.confusion == confusion_matrix(predicted, y[120:], 3).tolist()
+        assert result.test_accuracy == pytest.approx(int(counts.trace()) / 40, abs=1e-7)
+    assert results[0].confusion != results[1].confusion
 
 
 @pytest.mark.parametrize(
@@ -72,10 +93,6 @@ class TestOneVsRest:
         assert one_vs_rest_tasks(TrainConfig(task="all"))[9] == "9,0+1+2+3+4+5+6+7+8"
         with pytest.raises(ValueError, match="one-vs-rest needs a task of more than two classes; task '0,1' has 2"):
             one_vs_rest_tasks(TrainConfig(task="0,1"))
-
-    def test_confusion(self):
-        matrix = confusion_matrix(torch.tensor([0, 1, 1, 2]), torch.tensor([0, 1, 2, 2]), 3)
-        assert matrix == ((1, 0, 0), (0, 1, 0), (0, 1, 1))
 
     def test_arg_max_of_the_binary_models(self, rng, tmp_path):
         x, y = three_classes(rng, 240)
