@@ -57,7 +57,7 @@ _EXPORTS = {
     "HybridQCNN": "qcnn_tl.qnn.hybrid",
     "JobStore": "qcnn_tl.backends.jobs",
     "evaluate_on_target": "qcnn_tl.qnn.hardware",
-    "exact_expectations": "qcnn_tl.qnn.hardware",
+    "exact_expectations": "qcnn_tl.qnn.expectations",
     "accuracy": "qcnn_tl.qnn.readout",
     "predict": "qcnn_tl.qnn.readout",
     "TrainConfig": "qcnn_tl.training.config",
@@ -124,8 +124,9 @@ if TYPE_CHECKING:  # the names as type checkers and IDEs see them; at run time t
     from qcnn_tl.qnn.aer import estimator_qnn
     from qcnn_tl.qnn.exact import ExactEngine
     from qcnn_tl.qnn.exact_model import ExactQCNN
+    from qcnn_tl.qnn.expectations import exact_expectations
     from qcnn_tl.qnn.gradient import BatchedParamShiftGradient
-    from qcnn_tl.qnn.hardware import evaluate_on_target, exact_expectations
+    from qcnn_tl.qnn.hardware import evaluate_on_target
     from qcnn_tl.qnn.hybrid import HybridQCNN
     from qcnn_tl.qnn.in_the_loop import EstimatorQCNN
     from qcnn_tl.qnn.noisy import NoisyEngine, NoisyQCNN, device_noise

@@ -39,7 +39,8 @@ from qcnn_tl.backends.pricing import RunPrice, price_run
 from qcnn_tl.backends.profiles import RunProfile, profile_from_dict
 from qcnn_tl.circuits import QCNNTemplate, build_qcnn
 from qcnn_tl.errors import QcnnTlError
-from qcnn_tl.qnn.hardware import default_rows_per_job, exact_expectations, run_on_target
+from qcnn_tl.qnn.expectations import exact_expectations, expectations
+from qcnn_tl.qnn.hardware import default_rows_per_job, run_on_target
 from qcnn_tl.qnn.readout import accuracy
 from qcnn_tl.results import EngineComparison, RunResult
 from qcnn_tl.training.config import TrainConfig
@@ -248,7 +249,7 @@ def evaluate_with_engine(
     Raises:
         ValueError: If the profile's backend is not an Aer target.
     """
-    from qcnn_tl.qnn.noisy import NoisyEngine, device_noise, sample_expectation
+    from qcnn_tl.qnn.noisy import NoisyQCNN, device_noise, sample_expectation
 
     kind, _, device = profile.backend.partition(":")
     if kind != "aer":
@@ -263,14 +264,12 @@ def evaluate_with_engine(
     if device:
         target = execution_target(template, profile, cache_dir=cache_dir)
         noise = device_noise(_fake(device))
-        w = torch.as_tensor(weights)
         encoded = None  # the encoding part is the same for both variants (readout error acts on the observable)
         for variant, readout in (("noisy", False), ("noisy+readout", True)):
-            engine = NoisyEngine.from_isa(template, target.isa, noise, readout_error=readout)
+            engine = NoisyQCNN(template, target.isa, noise, readout_error=readout, initial_weights=weights)
             if encoded is None:
-                encoded = engine.encode(template.input_values(features))
-            with torch.no_grad():
-                values[variant] = engine.expectation(encoded, w).numpy()
+                encoded = engine.prepare(features)
+            values[variant] = expectations(engine, encoded)[0].numpy()
         options = target.options | {"engine": "qcnn_tl noisy engine (exact under the Aer noise model)", "seed": seed}
     else:
         values["exact"] = ideal

@@ -7,21 +7,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-import torch
 
 from qcnn_tl.backends.execution import ExecutionTarget
 from qcnn_tl.backends.jobs import check_run_dir_free, resume, start_run
 from qcnn_tl.backends.transpile import circuit_hash
 from qcnn_tl.circuits.qcnn import QCNNTemplate
-
-
-def exact_expectations(template: QCNNTemplate, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Ideal ⟨Z⟩ per sample from the exact engine."""
-    from qcnn_tl.qnn.exact import ExactEngine
-
-    engine = ExactEngine.from_template(template)
-    with torch.no_grad():
-        return engine(template.input_values(features), torch.as_tensor(weights)).numpy()
 
 
 def default_rows_per_job(target: ExecutionTarget) -> int:

@@ -18,7 +18,8 @@ from qcnn_tl.backends.profiles import RunProfile
 from qcnn_tl.backends.transpile import circuit_hash
 from qcnn_tl.circuits import build_qcnn
 from qcnn_tl.errors import QcnnTlError
-from qcnn_tl.qnn.hardware import evaluate_on_target, exact_expectations, run_on_target
+from qcnn_tl.qnn.expectations import exact_expectations
+from qcnn_tl.qnn.hardware import evaluate_on_target, run_on_target
 from qcnn_tl.qnn.in_the_loop import EstimatorQCNN
 
 SECRET = "do-not-leak-0123456789"

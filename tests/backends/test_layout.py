@@ -10,7 +10,7 @@ from qcnn_tl.backends.local_device import cut_to_circuit
 from qcnn_tl.backends.targets import fake_backend, ideal_estimator
 from qcnn_tl.backends.transpile import transpile_for_target
 from qcnn_tl.circuits import build_qcnn
-from qcnn_tl.qnn.hardware import exact_expectations
+from qcnn_tl.qnn.expectations import exact_expectations
 
 
 @pytest.fixture(scope="module")

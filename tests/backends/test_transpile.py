@@ -7,7 +7,7 @@ from qiskit.quantum_info import Statevector
 from qcnn_tl.backends.targets import fake_backend, ideal_estimator, noisy_target
 from qcnn_tl.backends.transpile import lower_parameterized_gates, transpile_for_target
 from qcnn_tl.circuits import build_qcnn
-from qcnn_tl.qnn.hardware import exact_expectations
+from qcnn_tl.qnn.expectations import exact_expectations
 
 
 @pytest.mark.parametrize(("ansatz", "pooling"), [("U_SU4", "zx"), ("U_6", "generalized"), ("ansatz_10", "none")])
