@@ -254,7 +254,7 @@ class JobStore:
     """A folder of estimator submissions under one setting (:class:`RunManifest`), and the path that fills it.
 
     Args:
-        folder: Where the store lives; ``None`` keeps results in memory only (nothing to resume).
+        folder: Where the store lives; ``None`` keeps nothing beyond each :meth:`run` (nothing to resume).
         manifest: Its manifest.
     """
 
@@ -452,6 +452,9 @@ class JobStore:
             found = self.results(entry)
             assert found is not None  # every entry is done
             out[entry.key] = found
+        if self.folder is None:  # nothing to resume from: keep nothing
+            self._memory.clear()
+            self.manifest.entries.clear()
         return out
 
 

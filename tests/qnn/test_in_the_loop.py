@@ -298,3 +298,17 @@ def test_an_spsa_step_is_journaled_under_its_perturbation_and_resamplings(tmp_pa
     assert len(model.store) == 3
     model.measure(inputs, weights, jacobian=True)  # the same step again: replayed
     assert len(model.store) == 3
+
+
+def test_without_a_store_nothing_is_kept(tmp_path, rng):
+    template = build_qcnn("U_TTN", "zx", encoding="angle")
+    target = execution_target(template, RunProfile(backend="aer", shots=0), cache_dir=tmp_path / "cache")
+    model = EstimatorQCNN(template, target, gradient="spsa", store=None, seed=3)
+    sent, run = [], model._run
+    model._run = lambda pubs: sent.append(len(pubs)) or run(pubs)
+    inputs = model.prepare(rng.normal(size=(2, 8))).numpy()
+    weights = rng.normal(size=template.num_weights)
+    first, _ = model.measure(inputs, weights, jacobian=False)
+    again, _ = model.measure(inputs, weights, jacobian=False)
+    np.testing.assert_array_equal(first, again)
+    assert len(sent) == 2 and len(model.store) == 0 and not list(tmp_path.glob("**/manifest.json"))
