@@ -328,6 +328,11 @@ def _run_profile(run_dir: Path, manifest: RunManifest) -> RunProfile:
         QcnnTlError: If the manifest's ``backend`` is not the stored profile's (an edited manifest).
     """
     stored = manifest.metadata.get("profile")
+    if not isinstance(stored, dict) and not manifest.hashes:  # a store with no inputs of its own: a training's
+        raise QcnnTlError(
+            f"{run_dir} holds the job store of a training run with an estimator in the loop, not an evaluation run; "
+            "run the same `qcnn-tl train` command again to resume it"
+        )
     if not isinstance(stored, dict):
         raise QcnnTlError(f"{run_dir / MANIFEST}: metadata lacks the run's profile; the run folder is damaged")
     profile = profile_from_dict(stored, source=f"{run_dir / MANIFEST} profile")
