@@ -120,10 +120,14 @@ class PairedVerdict:
 
     @property
     def answer(self) -> str:
-        """``"yes"`` (wins on every CNN, by more than the spread), ``"no"`` (on none) or ``"depends on the CNN"``."""
+        """Does C2Q beat C2C: ``"yes"``, ``"on every CNN, within the spread"``, ``"no"``, ``"depends on the CNN"``.
+
+        ``"yes"``: it wins on every CNN, with a mean difference above the standard deviation of the differences;
+        ``"on every CNN, within the spread"``: it wins on every CNN by less; ``"no"``: it wins on none.
+        """
         n = len(self.differences)
-        if self.wins == n and self.mean > self.std:
-            return "yes"
+        if self.wins == n:
+            return "yes" if self.mean > self.std else "on every CNN, within the spread"
         if self.wins == 0:
             return "no"
         return "depends on the CNN"

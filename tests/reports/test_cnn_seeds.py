@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -63,3 +65,11 @@ def test_summary_carries_the_cnn_tables_only_with_several_cnns(folder, tmp_path_
     single = [c for c in load_results(folder).cells if c.cnn_seeds]
     one_cnn = [type(c)(c.group, c.model, c.task, c.num_weights, c.accuracies[:2], {}, c.cnn_seeds[:2]) for c in single]
     assert cnn_seed_markdown(one_cnn) == ""
+
+
+def test_paired_verdict_winning_on_every_cnn_within_the_spread_is_not_a_clear_yes(folder):
+    [verdict] = paired_verdicts(load_results(folder).cells)
+    close = replace(verdict, differences={0: 0.001, 1: 0.05})  # wins on both, mean 0.0255 < std 0.0347
+    assert close.wins == 2 and close.mean < close.std
+    assert close.answer == "on every CNN, within the spread"
+    assert replace(verdict, differences={0: 0.04, 1: 0.05}).answer == "yes"
