@@ -52,12 +52,6 @@ def features(encoding: str, data_dir: str | None, *, smoke: bool = False) -> tup
     return data.test_features, data.test_labels
 
 
-def bound_rows(template: QCNNTemplate, isa: IsaCircuit, inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    names = [p.name for p in (*template.input_params, *template.weight_params)]
-    rows = [dict(zip(names, [*x, *weights], strict=True)) for x in inputs]
-    return np.array([[row[p.name] for p in isa.circuit.parameters] for row in rows])
-
-
 def evaluation(
     encoding: str, data_dir: str | None, aer_samples: int, noise: DeviceNoise, *, smoke: bool = False
 ) -> dict[str, float]:
@@ -70,7 +64,7 @@ def evaluation(
     with torch.no_grad():
         values = model(model.prepare(x)).numpy()
     ours = time.perf_counter() - start
-    rows = bound_rows(template, isa, template.input_values(x[:aer_samples].numpy()), weights)
+    rows = template.parameter_rows(isa.circuit.parameters, template.input_values(x[:aer_samples].numpy()), weights)
     start = time.perf_counter()
     aer = estimator.run([(isa.circuit, isa.observable, rows)]).result()[0].data.evs
     aer_s = (time.perf_counter() - start) * len(x) / aer_samples
@@ -105,7 +99,7 @@ def train_step(
         np.count_nonzero(np.any(plan.coefs[:, [plan.params.index(p) for p in _weights(isa, template)]], axis=1))
     )
     rows_per_step = BATCH * (1 + 2 * occurrences)
-    rows = bound_rows(template, isa, template.input_values(x[:aer_rows].numpy()), weights)
+    rows = template.parameter_rows(isa.circuit.parameters, template.input_values(x[:aer_rows].numpy()), weights)
     start = time.perf_counter()
     estimator.run([(isa.circuit, isa.observable, rows)]).result()
     per_row = (time.perf_counter() - start) / aer_rows

@@ -7,7 +7,8 @@ Compares, in one process:
                 amplitudes loaded by ``initialize``, Aer EstimatorV2, TorchConnector, default
                 parameter-shift gradient. It takes minutes per step, so it is timed on
                 ``--reference-samples`` samples and scaled linearly to the batch;
-  * aer       — qcnn_tl's Aer engine (ISA template + batched parameter-shift gradient), timed on
+  * aer       — qcnn_tl's estimator module on ideal Aer (ISA template, every parameter-shift row of a
+                circuit in one PUB), timed on
                 ``--aer-samples`` samples and scaled likewise.
 Prints the times and the speedup exact vs reference; ``--json`` prints them as JSON. ``--smoke`` times one
 repeat and one sample of each slow route (seconds; what CI runs to keep the script working).
@@ -27,10 +28,11 @@ from qiskit_aer.primitives import EstimatorV2
 from qiskit_machine_learning.connectors import TorchConnector
 from qiskit_machine_learning.neural_networks import EstimatorQNN
 
-from qcnn_tl.backends.targets import ideal_estimator, ideal_isa
+from qcnn_tl.backends.execution import execution_target
+from qcnn_tl.backends.profiles import RunProfile
 from qcnn_tl.circuits import build_qcnn, trainable_circuit
-from qcnn_tl.qnn.aer import AerQCNN
 from qcnn_tl.qnn.exact_model import ExactQCNN
+from qcnn_tl.qnn.in_the_loop import EstimatorQCNN
 from qcnn_tl.training.loop import qcnn_loss
 
 BATCH = 50
@@ -102,7 +104,8 @@ def reference_step_seconds(features: np.ndarray, labels: torch.Tensor, weights: 
 
 def aer_step_seconds(features: np.ndarray, labels: torch.Tensor, weights: np.ndarray, samples: int) -> float:
     template = build_qcnn("U_SU4", "zx")
-    model = AerQCNN(template, ideal_isa(template), ideal_estimator(), initial_weights=weights)
+    target = execution_target(template, RunProfile(backend="aer", shots=0))
+    model = EstimatorQCNN(template, target, gradient="param-shift", initial_weights=weights)
     prepared = model.prepare(features[:samples])
     start = time.perf_counter()
     loss = qcnn_loss(model(prepared), labels[:samples], loss="cross_entropy", reduction="sum")

@@ -51,14 +51,13 @@ _EXPORTS = {
     "NoisyEngine": "qcnn_tl.qnn.noisy",
     "NoisyQCNN": "qcnn_tl.qnn.noisy",
     "device_noise": "qcnn_tl.qnn.noisy",
-    "AerQCNN": "qcnn_tl.qnn.aer",
     "estimator_qnn": "qcnn_tl.qnn.aer",
     "BatchedParamShiftGradient": "qcnn_tl.qnn.gradient",
     "EstimatorQCNN": "qcnn_tl.qnn.in_the_loop",
-    "StepJournal": "qcnn_tl.qnn.in_the_loop",
     "HybridQCNN": "qcnn_tl.qnn.hybrid",
+    "JobStore": "qcnn_tl.backends.jobs",
     "evaluate_on_target": "qcnn_tl.qnn.hardware",
-    "exact_expectations": "qcnn_tl.qnn.hardware",
+    "exact_expectations": "qcnn_tl.qnn.expectations",
     "accuracy": "qcnn_tl.qnn.readout",
     "predict": "qcnn_tl.qnn.readout",
     "TrainConfig": "qcnn_tl.training.config",
@@ -89,6 +88,7 @@ _EXPORTS = {
 
 if TYPE_CHECKING:  # the names as type checkers and IDEs see them; at run time they load lazily
     from qcnn_tl.backends.execution import execution_target
+    from qcnn_tl.backends.jobs import JobStore
     from qcnn_tl.backends.profiles import RunProfile, load_profile
     from qcnn_tl.backends.transpile import transpile_for_target
     from qcnn_tl.c2c.training import C2CConfig, train_head
@@ -121,13 +121,14 @@ if TYPE_CHECKING:  # the names as type checkers and IDEs see them; at run time t
     from qcnn_tl.data.tasks import parse_task
     from qcnn_tl.errors import QcnnTlError
     from qcnn_tl.evaluation import compare_engines, evaluate_model
-    from qcnn_tl.qnn.aer import AerQCNN, estimator_qnn
+    from qcnn_tl.qnn.aer import estimator_qnn
     from qcnn_tl.qnn.exact import ExactEngine
     from qcnn_tl.qnn.exact_model import ExactQCNN
+    from qcnn_tl.qnn.expectations import exact_expectations
     from qcnn_tl.qnn.gradient import BatchedParamShiftGradient
-    from qcnn_tl.qnn.hardware import evaluate_on_target, exact_expectations
+    from qcnn_tl.qnn.hardware import evaluate_on_target
     from qcnn_tl.qnn.hybrid import HybridQCNN
-    from qcnn_tl.qnn.in_the_loop import EstimatorQCNN, StepJournal
+    from qcnn_tl.qnn.in_the_loop import EstimatorQCNN
     from qcnn_tl.qnn.noisy import NoisyEngine, NoisyQCNN, device_noise
     from qcnn_tl.qnn.readout import accuracy, predict
     from qcnn_tl.reports.drawing import draw_template
@@ -146,7 +147,6 @@ __all__ = [
     "ENCODINGS",
     "PAPER_MODELS",
     "POOLINGS",
-    "AerQCNN",
     "Ansatz",
     "BackboneSpec",
     "BatchedParamShiftGradient",
@@ -158,6 +158,7 @@ __all__ = [
     "FeatureCNN",
     "FeatureMap",
     "HybridQCNN",
+    "JobStore",
     "NoisyEngine",
     "NoisyQCNN",
     "Pooling",
@@ -166,7 +167,6 @@ __all__ = [
     "QcnnTlError",
     "RunProfile",
     "RunResult",
-    "StepJournal",
     "SweepGrid",
     "TaskData",
     "TrainConfig",

@@ -3,7 +3,7 @@
 A run folder holds everything needed to finish or re-read the run without the original files: the
 model (``model.json``: config and weights), the labels, the ideal ⟨Z⟩ of the exact engine, the submitted
 circuit and parameter rows, the manifest (run id, SHA-256 of each of those files, every job id) and
-one ``result_<k>.npy`` per finished job. :func:`evaluate_model` starts a run, :func:`resume_evaluation`
+one ``result_<k>.npz`` per finished job. :func:`evaluate_model` starts a run, :func:`resume_evaluation`
 finishes one (``qcnn-tl jobs fetch``), :func:`run_status` reads one (``qcnn-tl jobs status``) and
 :func:`price_evaluation` prices one without submitting anything (``qcnn-tl evaluate --dry-run``).
 :func:`compare_engines` checks the exact engine against Aer on a trained model (``qcnn-tl run``).
@@ -27,9 +27,10 @@ from qcnn_tl._io import create_exclusive, write_json
 from qcnn_tl.backends.execution import ExecutionTarget, execution_target
 from qcnn_tl.backends.jobs import (
     MANIFEST,
+    Entry,
     RunManifest,
     check_run_dir_free,
-    chunk_state,
+    entry_state,
     load_results,
     resume,
     verify_run,
@@ -38,7 +39,8 @@ from qcnn_tl.backends.pricing import RunPrice, price_run
 from qcnn_tl.backends.profiles import RunProfile, profile_from_dict
 from qcnn_tl.circuits import QCNNTemplate, build_qcnn
 from qcnn_tl.errors import QcnnTlError
-from qcnn_tl.qnn.hardware import binding_rows, default_rows_per_job, exact_expectations, run_on_target
+from qcnn_tl.qnn.expectations import exact_expectations, expectations
+from qcnn_tl.qnn.hardware import default_rows_per_job, run_on_target
 from qcnn_tl.qnn.readout import accuracy
 from qcnn_tl.results import EngineComparison, RunResult
 from qcnn_tl.training.config import TrainConfig
@@ -247,7 +249,7 @@ def evaluate_with_engine(
     Raises:
         ValueError: If the profile's backend is not an Aer target.
     """
-    from qcnn_tl.qnn.noisy import NoisyEngine, device_noise, sample_expectation
+    from qcnn_tl.qnn.noisy import NoisyQCNN, device_noise, sample_expectation
 
     kind, _, device = profile.backend.partition(":")
     if kind != "aer":
@@ -262,14 +264,12 @@ def evaluate_with_engine(
     if device:
         target = execution_target(template, profile, cache_dir=cache_dir)
         noise = device_noise(_fake(device))
-        w = torch.as_tensor(weights)
         encoded = None  # the encoding part is the same for both variants (readout error acts on the observable)
         for variant, readout in (("noisy", False), ("noisy+readout", True)):
-            engine = NoisyEngine.from_isa(template, target.isa, noise, readout_error=readout)
+            engine = NoisyQCNN(template, target.isa, noise, readout_error=readout, initial_weights=weights)
             if encoded is None:
-                encoded = engine.encode(template.input_values(features))
-            with torch.no_grad():
-                values[variant] = engine.expectation(encoded, w).numpy()
+                encoded = engine.prepare(features)
+            values[variant] = expectations(engine, encoded)[0].numpy()
         options = target.options | {"engine": "qcnn_tl noisy engine (exact under the Aer noise model)", "seed": seed}
     else:
         values["exact"] = ideal
@@ -328,6 +328,11 @@ def _run_profile(run_dir: Path, manifest: RunManifest) -> RunProfile:
         QcnnTlError: If the manifest's ``backend`` is not the stored profile's (an edited manifest).
     """
     stored = manifest.metadata.get("profile")
+    if not isinstance(stored, dict) and not manifest.hashes:  # a store with no inputs of its own: a training's
+        raise QcnnTlError(
+            f"{run_dir} holds the job store of a training run with an estimator in the loop, not an evaluation run; "
+            "run the same `qcnn-tl train` command again to resume it"
+        )
     if not isinstance(stored, dict):
         raise QcnnTlError(f"{run_dir / MANIFEST}: metadata lacks the run's profile; the run folder is damaged")
     profile = profile_from_dict(stored, source=f"{run_dir / MANIFEST} profile")
@@ -368,8 +373,8 @@ def resume_evaluation(
     folder = Path(run_dir)
     manifest = RunManifest.load(folder)
     _run_profile(folder, manifest)
-    verify_run(folder, manifest, repair=True)
-    if not manifest.done:
+    verify_run(folder, manifest, results=False)  # a done job's missing result is fetched or recomputed
+    if not manifest.done or any(not (folder / e.result_file).is_file() for e in manifest.entries):
         with _target_for_run(folder, manifest, cache_dir) as target:
             resume(folder, target.run_pubs(), fetch_job=target.fetch_job)
     return finish(folder)
@@ -392,7 +397,7 @@ def finish(run_dir: str | os.PathLike[str]) -> EvaluationSummary:
         values=values,
         primary=primary,
         options=manifest.options,
-        job_ids=[c.job_id for c in manifest.chunks],
+        job_ids=[e.job_ids[-1] if e.job_ids else None for e in manifest.entries],
         model=manifest.metadata.get("model"),
     )
     _write_summary(folder, summary, labels, ideal, values)
@@ -467,10 +472,17 @@ def run_status(run_dir: str | os.PathLike[str]) -> tuple[RunManifest, list[JobLi
     _run_profile(folder, manifest)
     verify_run(folder, manifest)
     jobs = [
-        JobLine(k, c.variant, (c.start, c.stop - 1), chunk_state(manifest, c), c.job_id, c.submissions)
-        for k, c in enumerate(manifest.chunks)
+        JobLine(k, e.variant, _rows(e), entry_state(manifest, e), e.job_ids[-1] if e.job_ids else None, e.submissions)
+        for k, e in enumerate(manifest.entries)
     ]
     return manifest, jobs
+
+
+def _rows(entry: Entry) -> tuple[int, int]:
+    """The first and last row of an evaluation run's entry."""
+    if entry.rows is None:
+        raise QcnnTlError(f"entry {entry.key} is a training step, not a chunk of an evaluation run")
+    return entry.rows[0], entry.rows[1] - 1
 
 
 def price_evaluation(
@@ -486,7 +498,7 @@ def price_evaluation(
     template = _template(model.config)
     weights = _weights(model)
     target = execution_target(template, profile, cache_dir=cache_dir)
-    rows = binding_rows(template, target.circuit.parameters, features, weights)
+    rows = template.parameter_rows(target.circuit.parameters, template.input_values(features), weights)
     return price_run(target, rows, rows_per_job=rows_per_job or default_rows_per_job(target))
 
 

@@ -294,6 +294,27 @@ class QCNNTemplate:
             )
         return self.encoding_entry.input_values(array)
 
+    def parameter_rows(self, parameters: Sequence[Parameter], inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Binding rows for ``parameters`` (a transpiled circuit's order): each sample's inputs with its weights.
+
+        Args:
+            parameters: The circuit's parameters, each an input or weight parameter of this template (by name).
+            inputs: Input-parameter values ``(N, len(input_params))`` (:meth:`input_values`).
+            weights: Weights ``(num_weights,)`` shared by every sample, or ``(N, num_weights)``.
+
+        Returns:
+            Rows ``(N, len(parameters))``.
+
+        Raises:
+            ValueError: If a parameter is not the template's.
+        """
+        values = np.concatenate([inputs, np.broadcast_to(weights, (len(inputs), self.num_weights))], axis=1)
+        column = {p.name: i for i, p in enumerate((*self.input_params, *self.weight_params))}
+        unknown = [p.name for p in parameters if p.name not in column]
+        if unknown:
+            raise ValueError(f"the circuit has parameters the template does not: {unknown[:5]}")
+        return values[:, [column[p.name] for p in parameters]]
+
 
 def build_qcnn(
     ansatz: str | Ansatz = "U_SU4",

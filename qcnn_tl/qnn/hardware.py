@@ -7,31 +7,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-import torch
 
 from qcnn_tl.backends.execution import ExecutionTarget
 from qcnn_tl.backends.jobs import check_run_dir_free, resume, start_run
 from qcnn_tl.backends.transpile import circuit_hash
 from qcnn_tl.circuits.qcnn import QCNNTemplate
-
-
-def binding_rows(
-    template: QCNNTemplate, circuit_parameters: Any, features: np.ndarray, weights: np.ndarray
-) -> np.ndarray:
-    """Parameter rows for ``circuit_parameters`` (the ISA circuit's order): inputs per sample, weights shared."""
-    inputs = template.input_values(features)
-    values = np.concatenate([inputs, np.broadcast_to(weights, (len(inputs), len(weights)))], axis=1)
-    column = {p.name: i for i, p in enumerate((*template.input_params, *template.weight_params))}
-    return values[:, [column[p.name] for p in circuit_parameters]]
-
-
-def exact_expectations(template: QCNNTemplate, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Ideal ⟨Z⟩ per sample from the exact engine."""
-    from qcnn_tl.qnn.exact import ExactEngine
-
-    engine = ExactEngine.from_template(template)
-    with torch.no_grad():
-        return engine(template.input_values(features), torch.as_tensor(weights)).numpy()
 
 
 def default_rows_per_job(target: ExecutionTarget) -> int:
@@ -68,7 +48,7 @@ def run_on_target(
         Expectation values ``(N,)`` per variant, in sample order.
     """
     check_run_dir_free(run_dir)
-    rows = binding_rows(template, target.circuit.parameters, features, weights)
+    rows = template.parameter_rows(target.circuit.parameters, template.input_values(features), weights)
     start_run(
         run_dir,
         target.circuit,

@@ -6,8 +6,8 @@ import torch
 from torch import nn
 
 from qcnn_tl.cnn.model import FeatureCNN
-from qcnn_tl.qnn.aer import AerQCNN
 from qcnn_tl.qnn.exact_model import ExactQCNN
+from qcnn_tl.qnn.in_the_loop import EstimatorQCNN
 from qcnn_tl.qnn.readout import class_probabilities
 
 
@@ -25,13 +25,13 @@ class HybridQCNN(nn.Module):
 
     Args:
         cnn: The pre-trained CNN; frozen here (eval mode, no gradients).
-        qcnn: The QCNN on either engine.
+        qcnn: The QCNN on the exact engine or an estimator.
 
     Raises:
         ValueError: If the CNN's feature width does not fit the QCNN's encoding.
     """
 
-    def __init__(self, cnn: FeatureCNN, qcnn: ExactQCNN | AerQCNN) -> None:
+    def __init__(self, cnn: FeatureCNN, qcnn: ExactQCNN | EstimatorQCNN) -> None:
         super().__init__()
         if cnn.num_features != qcnn.template.num_features:
             raise ValueError(

@@ -19,24 +19,23 @@ The step's rows go out as PUBs of at most ``ROWS_PER_PUB`` rows, grouped into jo
 (one job per step unless the step is very large). The loss gradient is then ``grad_out @ jacobian``, so the
 training loop, its optimiser, checkpoints and resume are those of the torch engines.
 
-**Journal.** Every submission is recorded in a :class:`StepJournal` folder: its job ids as soon as the jobs are
-submitted, its values and Jacobian as soon as they are back — before the optimiser uses them. The journal belongs to
-one *setting* (``identity.json``: the target's name, its shots, the SHA-256 of the submitted circuit and the
-estimator options): a run resumed with another backend, shot count, circuit or mitigation is refused with a message
-instead of replaying results measured under other settings. Entries are keyed by a hash of that setting and the
-rows' inputs and weights. Training is deterministic given its checkpoint, so a run resumed
-after a crash or a failed job replays the steps since its last checkpoint from the journal without submitting
-them again, fetches a step whose jobs were submitted to IBM Quantum but not collected (by job id), and submits
-only what was never submitted.
+**Store.** Every submission goes through the one job store (:class:`~qcnn_tl.backends.jobs.JobStore`, the folder
+``journal/`` of a training run): its job ids as soon as the jobs are submitted, its expectation values as soon as they
+are back — before the optimiser uses them. The store belongs to one setting (the target, the SHA-256 of the submitted
+circuit, its observables and the estimator options, shots included): a run resumed with another backend, shot count,
+circuit or mitigation is refused with a message instead of replaying results measured under other settings. A step's
+entry is keyed by a hash of its inputs, weights and gradient settings, and its values and Jacobian are computed again
+from the stored expectation values. Training is deterministic given its checkpoint, so a run resumed after a crash or
+a failed job replays the steps since its last checkpoint from the store without submitting them again, fetches a
+step whose jobs were submitted to IBM Quantum but not collected (by job id), and submits only what was never
+submitted.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,13 +43,11 @@ import torch
 from qiskit.quantum_info import SparsePauliOp
 from torch import nn
 
-from qcnn_tl._io import write_json
 from qcnn_tl._validate import is_number, is_positive_int
 from qcnn_tl.backends.execution import ExecutionTarget
-from qcnn_tl.backends.jobs import KeepOnInterrupt
+from qcnn_tl.backends.jobs import JobStore
 from qcnn_tl.backends.transpile import circuit_hash
 from qcnn_tl.circuits.qcnn import QCNNTemplate
-from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.qnn.gradient import ROWS_PER_PUB, ShiftPlan
 from qcnn_tl.qnn.noisy.lowering import restrict_observable
 from qcnn_tl.qnn.readout import isa_observables
@@ -62,84 +59,6 @@ PUBS_PER_JOB = 8
 """Default most PUBs per job of :class:`EstimatorQCNN` (a step's PUBs in as few jobs as this allows)."""
 SPSA_PERTURBATION = 0.2
 """Default SPSA perturbation :math:`c` of :class:`EstimatorQCNN` (Spall's and qiskit-algorithms' 0.2)."""
-
-
-IDENTITY = "identity.json"
-"""The file of a journal folder that records the setting its entries were measured under."""
-
-
-class StepJournal:
-    """Job ids and results of every estimator submission of a run, one JSON file per submission.
-
-    Args:
-        folder: Where the entries live (created on first write); ``None`` keeps nothing.
-    """
-
-    def __init__(self, folder: str | os.PathLike[str] | None) -> None:
-        self.folder = Path(folder) if folder is not None else None
-        self._identity: dict[str, Any] | None = None
-
-    def bind(self, identity: dict[str, Any]) -> None:
-        """Ties the journal to one setting (written with the first entry); refuses a folder of another setting.
-
-        Raises:
-            QcnnTlError: If the folder's entries were measured under another setting, or it holds entries but no
-                ``identity.json`` (naming the folder, the settings that differ and what to do).
-        """
-        self._identity = identity
-        if self.folder is None or not self.folder.is_dir():
-            return
-        path = self.folder / IDENTITY
-        if not path.is_file():
-            if len(self):
-                raise QcnnTlError(
-                    f"journal {self.folder} holds steps but no {IDENTITY} (an older qcnn_tl wrote it), so the backend, "
-                    "shots and circuit they were measured with are unknown; delete the folder to measure them again"
-                )
-            return
-        try:
-            recorded = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise QcnnTlError(f"{path} is unreadable ({exc}); delete the journal folder to start it again") from None
-        differ = [k for k in sorted(set(identity) | set(recorded)) if identity.get(k) != recorded.get(k)]
-        if differ:
-            changes = "; ".join(f"{k}: {recorded.get(k)!r} in the journal, {identity.get(k)!r} now" for k in differ)
-            raise QcnnTlError(
-                f"journal {self.folder} was measured under other settings ({changes}); resume with the journal's "
-                "settings, or train into a new output folder"
-            )
-
-    def _path(self, key: str) -> Path:
-        assert self.folder is not None
-        return self.folder / f"{key}.json"
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        """The entry of ``key``, or ``None``.
-
-        Raises:
-            QcnnTlError: If the entry exists but is not readable JSON (named, with what to do).
-        """
-        if self.folder is None or not self._path(key).is_file():
-            return None
-        try:
-            return json.loads(self._path(key).read_text())
-        except (OSError, ValueError) as exc:
-            raise QcnnTlError(
-                f"journal entry {self._path(key)} is unreadable ({exc}); delete it to submit that step again"
-            ) from None
-
-    def record(self, key: str, entry: dict[str, Any]) -> None:
-        """Writes (or replaces) the entry of ``key`` atomically."""
-        if self.folder is not None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            if self._identity is not None and not (self.folder / IDENTITY).is_file():
-                write_json(self.folder / IDENTITY, self._identity)
-            write_json(self._path(key), entry)
-
-    def __len__(self) -> int:
-        if self.folder is None or not self.folder.is_dir():
-            return 0
-        return sum(path.name != IDENTITY for path in self.folder.glob("*.json"))
 
 
 class _WithJacobian(torch.autograd.Function):
@@ -167,7 +86,8 @@ class EstimatorQCNN(nn.Module):
         template: The QCNN template.
         target: Where the circuits run (its primary variant: mitigated if the profile mitigates).
         gradient: ``"param-shift"`` (exact in expectation) or ``"spsa"`` (``1 + 2R`` rows per sample and step).
-        journal: Where job ids and results go before they are used.
+        store: Folder of the job store where job ids and results go before they are used; ``None`` keeps them in
+            memory only.
         seed: Seed of the SPSA perturbations (each step's is drawn from the seed and the step's rows).
         pubs_per_job: Most PUBs (of at most ``ROWS_PER_PUB`` rows each) sent in one job; a parameter-shift step
             has at least two (the circuit at the weights and its shifted copy), so it is one job by default.
@@ -177,6 +97,7 @@ class EstimatorQCNN(nn.Module):
 
     Raises:
         ValueError: On an unknown gradient, weights of the wrong shape, or a non-positive SPSA setting.
+        QcnnTlError: If ``store`` holds results measured under another setting.
     """
 
     def __init__(
@@ -185,7 +106,7 @@ class EstimatorQCNN(nn.Module):
         target: ExecutionTarget,
         *,
         gradient: str = "spsa",
-        journal: StepJournal | None = None,
+        store: str | os.PathLike[str] | None = None,
         seed: int = 0,
         pubs_per_job: int = PUBS_PER_JOB,
         initial_weights: torch.Tensor | np.ndarray | None = None,
@@ -198,7 +119,6 @@ class EstimatorQCNN(nn.Module):
         self.template = template
         self.target = target
         self.gradient = gradient
-        self.journal = journal if journal is not None else StepJournal(None)
         self.seed = int(seed)
         if not is_positive_int(pubs_per_job):
             raise ValueError(f"pubs_per_job must be a positive integer; got {pubs_per_job!r}")
@@ -216,25 +136,22 @@ class EstimatorQCNN(nn.Module):
                 raise ValueError(f"initial_weights must have shape {tuple(weights.shape)}; got {tuple(given.shape)}")
             weights = given.clone()
         self.weight = nn.Parameter(weights)
-        names = [p.name for p in (*template.input_params, *template.weight_params)]
-        position = {name: i for i, name in enumerate(names)}
-        circuit_names = [p.name for p in target.circuit.parameters]
-        unknown = sorted(set(circuit_names) - set(position))
+        names = {p.name for p in (*template.input_params, *template.weight_params)}
+        unknown = sorted({p.name for p in target.circuit.parameters} - names)
         if unknown:
             raise ValueError(f"the target's circuit has parameters the template does not: {unknown[:5]}")
-        self._columns = np.array([position[n] for n in circuit_names])
         self._observables = _target_observables(template, target)
         self._plan = ShiftPlan(target.circuit) if gradient == "param-shift" else None
         self._run = target.run_pubs()[target.primary]
-        identity = {
-            "backend": target.name,
-            "shots": target.options.get("shots"),
-            "circuit_sha256": circuit_hash(target.circuit),
-            "variant": target.primary,
-            "estimator_options": target.variants[target.primary],
-        }
-        self._identity_digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
-        self.journal.bind(identity)
+        observables = self._observables if isinstance(self._observables, list) else [self._observables]
+        self.store = JobStore.open(
+            store,
+            backend=target.name,
+            local=target.local,
+            options=target.options,
+            circuit_hash=circuit_hash(target.circuit),
+            observables=observables,
+        )
 
     def close(self) -> None:
         """Closes the target's Runtime ``Session`` (:meth:`~qcnn_tl.backends.execution.ExecutionTarget.close`)."""
@@ -266,7 +183,7 @@ class EstimatorQCNN(nn.Module):
     def measure(
         self, inputs: np.ndarray, weights: np.ndarray, *, jacobian: bool
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Values ``(B,)`` and, if asked, the weight Jacobian ``(B, W)``, from the journal or the estimator.
+        """Values ``(B,)`` and, if asked, the weight Jacobian ``(B, W)``, from the store or the estimator.
 
         A k-class template's are ``(B, K)`` and ``(B, K, W)`` for its ``K`` Z-strings. An SPSA step's entry is
         keyed by its perturbation and resamplings too, so a resumed run replays it only under the same schedule.
@@ -274,51 +191,22 @@ class EstimatorQCNN(nn.Module):
         spsa = (self.spsa_perturbation, self.spsa_resamplings) if jacobian and self.gradient == "spsa" else ()
         key = hashlib.sha256(
             b"|".join(
-                [
-                    self._identity_digest.encode(),
-                    inputs.astype(np.float64).tobytes(),
-                    weights.astype(np.float64).tobytes(),
-                ]
+                [inputs.astype(np.float64).tobytes(), weights.astype(np.float64).tobytes()]
                 + [str(x).encode() for x in (self.gradient if jacobian else "values", self.seed, inputs.shape, *spsa)]
             )
         ).hexdigest()[:24]
-        entry = self.journal.get(key)
-        if entry is not None and entry.get("status") == "done":
-            return np.asarray(entry["values"]), (np.asarray(entry["jacobian"]) if jacobian else None)
         pubs, finish = self._pubs(inputs, weights, key, jacobian)
-        if entry is not None and entry.get("job_ids") and self.target.fetch_job is not None:
-            log.info("collecting the jobs of journal entry %s: %s", key, entry["job_ids"])
-            jobs = [self.target.fetch_job(job_id) for job_id in entry["job_ids"]]
-        else:
-            n = self.pubs_per_job
-            jobs = [self._run(pubs[i : i + n]) for i in range(0, len(pubs), n)]
-            ids = [_job_id(job) for job in jobs]
-            self.journal.record(key, {"status": "submitted", "backend": self.target.name, "job_ids": ids})
-        # a Ctrl-C while the step's local jobs run keeps their results in the journal; a device's jobs are
-        # fetched again by id on resume
-        keep = KeepOnInterrupt()
-        wait = keep.result if self.target.local else (lambda job: job.result())
-        try:
-            evs = np.concatenate([self._rows_first(pub.data.evs) for job in jobs for pub in wait(job)])
-        except Exception as exc:
-            raise QcnnTlError(
-                f"an estimator job of this step failed on {self.target.name} ({type(exc).__name__}: {exc}); "
-                "run the same command again to resume at this step"
-            ) from exc
-        values, jac = finish(evs)
-        self.journal.record(
-            key,
-            {
-                "status": "done",
-                "backend": self.target.name,
-                "job_ids": [_job_id(job) for job in jobs],
-                "gradient": self.gradient if jacobian else None,
-                "values": values.tolist(),
-                "jacobian": None if jac is None else jac.tolist(),
-            },
-        )
-        keep.raise_if_interrupted()
-        return values, jac
+        # a Ctrl-C while the step's local jobs run keeps their results in the store; a device's jobs are fetched
+        # again by id on resume
+        [evs] = self.store.run(
+            {key: pubs},
+            submit={self.target.primary: self._run},
+            fetch_job=self.target.fetch_job,
+            variant=self.target.primary,
+            pubs_per_job=self.pubs_per_job,
+            retry=f"the step's job ran on {self.target.name}; run the same command again to resume at this step",
+        ).values()
+        return finish(np.concatenate([self._rows_first(e) for e in evs]))
 
     def _rows_first(self, evs: np.ndarray) -> np.ndarray:
         """A PUB's values, one per row ``(R,)``, or ``(R, K)`` for a k-class template's ``(K, 1)`` observables."""
@@ -328,8 +216,7 @@ class EstimatorQCNN(nn.Module):
 
     def _rows(self, inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Circuit-ordered parameter rows: each sample's inputs with ``weights`` (``(W,)`` or ``(B, W)``)."""
-        weights = np.broadcast_to(weights, (len(inputs), self.template.num_weights))
-        return np.concatenate([inputs, weights], axis=1)[:, self._columns]
+        return self.template.parameter_rows(self.target.circuit.parameters, inputs, weights)
 
     def _pubs(self, inputs: np.ndarray, weights: np.ndarray, key: str, jacobian: bool) -> tuple[list[tuple], Any]:
         circuit = self.target.circuit
@@ -390,7 +277,3 @@ def _target_observables(template: QCNNTemplate, target: ExecutionTarget) -> Spar
 
 def _chunks(circuit: Any, observable: Any, rows: np.ndarray) -> list[tuple]:
     return [(circuit, observable, rows[i : i + ROWS_PER_PUB]) for i in range(0, len(rows), ROWS_PER_PUB)]
-
-
-def _job_id(job: Any) -> str:
-    return str(job.job_id())

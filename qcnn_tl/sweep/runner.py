@@ -8,13 +8,14 @@ every run whose file exists.
 
 Stopping: on Ctrl-C the driver stops at once. It kills the local workers, so the units in flight are
 lost, and returns a report that says what was kept; every run finished before is on disk. Local workers
-also end when the driver is killed (see :func:`~qcnn_tl.sweep.worker.init_local_worker`).
+leave Ctrl-C to the driver from the moment they start (:class:`~qcnn_tl.sweep.worker.LocalWorker`), so a Ctrl-C to
+the whole process group prints nothing of theirs, and they end when the driver is killed (see
+:func:`~qcnn_tl.sweep.worker.init_local_worker`).
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -32,7 +33,7 @@ from qcnn_tl.data.datasets import resolve_data_dir
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.results import RunResult
 from qcnn_tl.sweep.grid import SweepGrid, Unit, read_result
-from qcnn_tl.sweep.worker import data_key, init_local_worker, run_unit
+from qcnn_tl.sweep.worker import LocalWorkerContext, data_key, init_local_worker, run_unit
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def _executor(workers: int | None, scheduler: str | None) -> Iterator[Executor]:
     if scheduler is None:
         pool = ProcessPoolExecutor(
             max_workers=workers or os.cpu_count() or 1,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=LocalWorkerContext(),
             initializer=init_local_worker,
             initargs=(os.getpid(),),
         )

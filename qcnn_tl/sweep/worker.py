@@ -4,13 +4,16 @@ A worker keeps each task's features and each encoding's prepared training pool i
 preparing an amplitude-encoded pool (≈ 12,000 states) costs about as much as training ten models, and it
 does not depend on the ansatz or pooling, only on the encoding circuit and the features.
 
-Workers of the local pool start with :func:`init_local_worker`: they leave Ctrl-C to the driver, and they
-end when the driver ends, however it ends (a killed driver must not leave ≈ 1 GB processes behind).
+Workers of the local pool are :class:`LocalWorker` processes started with :func:`init_local_worker`: they leave
+Ctrl-C to the driver from birth (a Ctrl-C to the whole process group while a worker is still importing must not
+print its traceback), and they end when the driver ends, however it ends (a killed driver must not leave ≈ 1 GB
+processes behind).
 """
 
 from __future__ import annotations
 
 import ctypes
+import multiprocessing.context
 import os
 import signal
 import sys
@@ -55,13 +58,41 @@ def _watch_parent(parent_pid: int, interval: float) -> None:
     os._exit(1)
 
 
+class LocalWorker(multiprocessing.context.SpawnProcess):
+    """A spawned worker that starts with SIGINT blocked, so that a Ctrl-C cannot interrupt its start-up.
+
+    A new process inherits the signal mask of the thread that starts it, through ``exec``; the worker keeps
+    SIGINT blocked while it imports the package and until :func:`init_local_worker` ignores it.
+    """
+
+    def start(self) -> None:
+        """Starts the process with SIGINT blocked in it (the driver's own mask is restored at once)."""
+        if not hasattr(signal, "pthread_sigmask"):  # no POSIX signal masks (Windows)
+            super().start()
+            return
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            super().start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+class LocalWorkerContext(multiprocessing.context.SpawnContext):
+    """The *spawn* start method with :class:`LocalWorker` processes (the local pool's ``mp_context``)."""
+
+    Process = LocalWorker
+
+
 def init_local_worker(parent_pid: int) -> None:
     """Initializer of the local pool's workers: ignore Ctrl-C, and end when the driver ``parent_pid`` ends.
 
-    On Linux the kernel kills the worker when the driver ends (``PR_SET_PDEATHSIG``); elsewhere a daemon
-    thread checks the parent pid every half second.
+    The SIGINT that :class:`LocalWorker` blocked during start-up is ignored from here on (and unblocked, so
+    that processes the worker starts get the usual mask). On Linux the kernel kills the worker when the driver
+    ends (``PR_SET_PDEATHSIG``); elsewhere a daemon thread checks the parent pid every half second.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if not _kill_with_parent():
         threading.Thread(target=_watch_parent, args=(parent_pid, 0.5), name="watch-driver", daemon=True).start()
     if os.getppid() != parent_pid:  # the driver ended before the watch began

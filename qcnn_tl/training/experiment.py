@@ -39,7 +39,7 @@ def make_model(
         config: The run's settings.
         template: The QCNN template.
         replicas: Repetitions trained together (torch engines only).
-        journal: Folder of the estimator's job journal (:class:`~qcnn_tl.qnn.in_the_loop.StepJournal`).
+        journal: Folder of the estimator's job store (:class:`~qcnn_tl.backends.jobs.JobStore`).
 
     Raises:
         ValueError: If replicas are asked of an estimator in the loop.
@@ -53,7 +53,6 @@ def make_model(
     from qcnn_tl._paths import default_cache_dir
     from qcnn_tl.backends.execution import execution_target
     from qcnn_tl.backends.profiles import RunProfile
-    from qcnn_tl.qnn.in_the_loop import StepJournal
 
     assert config.backend is not None  # the "estimator" engine is the one with a backend
     profile = RunProfile(
@@ -67,7 +66,7 @@ def make_model(
         template,
         target,
         gradient=config.gradient,
-        journal=StepJournal(journal),
+        store=journal,
         seed=config.seed,
         spsa_perturbation=config.spsa_perturbation,
         spsa_resamplings=config.spsa_resamplings,

@@ -21,16 +21,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from qcnn_tl._io import atomic_write
 from qcnn_tl._progress import progress_bar
-from qcnn_tl.circuits.qcnn import QCNNTemplate
 from qcnn_tl.errors import QcnnTlError
+from qcnn_tl.qnn.expectations import QCNNModule, expectations
 from qcnn_tl.qnn.hybrid import probability_one
 from qcnn_tl.qnn.in_the_loop import EstimatorQCNN
 from qcnn_tl.qnn.readout import class_probabilities, confusion_matrix, predict
@@ -39,21 +38,6 @@ from qcnn_tl.training.spsa import CALIBRATION_STEPS, SPSASchedule, calibrate
 
 log = logging.getLogger(__name__)
 EPSILON = 1e-7
-
-
-class QCNNModule(Protocol):
-    """What the loop needs of an engine's module (``ExactQCNN``, ``AerQCNN``)."""
-
-    weight: nn.Parameter
-    template: QCNNTemplate
-
-    def prepare(self, features: torch.Tensor) -> torch.Tensor:
-        """Engine inputs for ``features`` (states or angles), computed once."""
-        ...
-
-    def __call__(self, prepared: torch.Tensor) -> torch.Tensor:
-        """⟨Z⟩ on the readout qubit per sample (its Z-strings, a last dimension, for a k-class template)."""
-        ...
 
 
 def qcnn_loss(
@@ -82,26 +66,18 @@ def qcnn_loss(
     return per_sample.sum(-1) if reduction == "sum" else per_sample.mean(-1)
 
 
-@torch.no_grad()
 def confusion_matrices(
     model: QCNNModule, prepared: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 1024
 ) -> torch.Tensor:
     """Confusion counts of every replica of ``model`` on prepared inputs, ``(R, k, k)`` (``R = 1`` for one weight set).
 
     ``[r, i, j]``: samples of label ``i`` that replica ``r`` predicts ``j``
-    (:func:`~qcnn_tl.qnn.readout.confusion_matrix`). Replicated models see ``batch_size // R`` samples per call,
-    so memory per call stays the same.
+    (:func:`~qcnn_tl.qnn.readout.confusion_matrix`) from the values of
+    :func:`~qcnn_tl.qnn.expectations.expectations`.
     """
-    replicas = model.weight.shape[0] if model.weight.ndim == 2 else 0
-    chunk = max(1, batch_size // max(replicas, 1))
     num_classes = model.template.num_classes
-    counts = torch.zeros(max(replicas, 1), num_classes, num_classes, dtype=torch.int64)
-    with torch.no_grad():
-        for start in range(0, len(labels), chunk):
-            part = prepared[start : start + chunk]
-            ev = model(part.expand(replicas, *part.shape)) if replicas else model(part)[None]
-            counts += confusion_matrix(predict(ev, num_classes), labels[start : start + chunk], num_classes)
-    return counts
+    values = expectations(model, prepared, batch_size=batch_size)
+    return confusion_matrix(predict(values, num_classes), torch.as_tensor(labels), num_classes)
 
 
 def accuracies(counts: torch.Tensor) -> list[float]:

@@ -148,7 +148,7 @@ class TestModeLifetime:
                 after_submit=interrupt,
             )
         assert [mode.closes for mode in fake_ibm] == [1]
-        assert RunManifest.load(run).chunks[0].job_id == "job-0"
+        assert RunManifest.load(run).entries[0].job_ids == ["job-0"]
         resume_evaluation(run, cache_dir=tmp_path)  # fetches job-0: no new mode is opened
         assert [mode.closes for mode in fake_ibm] == [1]
 

@@ -1,4 +1,4 @@
-"""Run manifests: batch submission, resume after a crash, failed jobs, damaged folders, local runs."""
+"""The job store as evaluation runs use it: batch submission, resume after a crash, failed jobs, damaged folders."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ from qiskit.circuit import Parameter
 from qiskit.quantum_info import SparsePauliOp
 
 from qcnn_tl.backends.execution import execution_target
-from qcnn_tl.backends.jobs import RunManifest, chunk_state, resume, start_run
+from qcnn_tl.backends.jobs import FORMAT, RunManifest, entry_state, resume, start_run
 from qcnn_tl.backends.profiles import RunProfile
+from qcnn_tl.backends.transpile import circuit_hash
 from qcnn_tl.circuits import build_qcnn
 from qcnn_tl.errors import QcnnTlError
-from qcnn_tl.qnn.hardware import evaluate_on_target, exact_expectations, run_on_target
+from qcnn_tl.qnn.expectations import exact_expectations
+from qcnn_tl.qnn.hardware import evaluate_on_target, run_on_target
+from qcnn_tl.qnn.in_the_loop import EstimatorQCNN
 
 SECRET = "do-not-leak-0123456789"
 
@@ -109,21 +112,21 @@ class TestBatch:
         with pytest.raises(SystemExit):
             resume(run, service.run_pub, fetch_job=service.fetch_job, after_submit=service.after_submit)
         manifest = RunManifest.load(run)
-        assert [c.status for c in manifest.chunks] == ["submitted", "pending", "pending", "pending"]
-        assert manifest.chunks[0].job_id == "job-0"  # recorded as soon as it was returned
+        assert [e.status for e in manifest.entries] == ["submitted", "pending", "pending", "pending"]
+        assert manifest.entries[0].job_ids == ["job-0"]  # recorded as soon as it was returned
 
         service.crash_after = None
         with pytest.raises(QcnnTlError, match=r"1 of 4 jobs failed \(job 2: RuntimeError: job job-2 failed.*resubmits"):
             resume(run, service.run_pub, fetch_job=service.fetch_job)
         manifest = RunManifest.load(run)
-        assert [c.status for c in manifest.chunks] == ["done", "done", "failed", "done"]
+        assert [e.status for e in manifest.entries] == ["done", "done", "failed", "done"]
 
         evs = resume(run, service.run_pub, fetch_job=service.fetch_job)
         manifest = RunManifest.load(run)
         assert manifest.done
-        assert [c.submissions for c in manifest.chunks] == [1, 1, 2, 1]
-        assert manifest.chunks[2].history[0]["job_id"] == "job-2"
-        assert "failed on the device" in manifest.chunks[2].history[0]["reason"]
+        assert [e.submissions for e in manifest.entries] == [1, 1, 2, 1]
+        assert manifest.entries[2].history[0]["job_ids"] == ["job-2"]
+        assert "failed on the device" in manifest.entries[2].history[0]["reason"]
         starts = [rows[0] for rows in service.submitted]
         assert sorted(starts) == [0.0, 3.0, 6.0, 6.0, 9.0]  # chunk 2 twice, every other chunk once
         np.testing.assert_allclose(evs["unmitigated"], values[:, 0] * 10)
@@ -152,16 +155,16 @@ class TestLocal:
         with pytest.raises(SystemExit):
             resume(run, service.run_pub, after_submit=service.after_submit)
         manifest = RunManifest.load(run)
-        assert [c.status for c in manifest.chunks] == ["done", "submitted", "pending", "pending"]
-        assert chunk_state(manifest, manifest.chunks[1]) == "running"  # this process is alive
-        manifest.chunks[1].pid = _dead_pid()
+        assert [e.status for e in manifest.entries] == ["done", "submitted", "pending", "pending"]
+        assert entry_state(manifest, manifest.entries[1]) == "running"  # this process is alive
+        manifest.entries[1].pid = _dead_pid()
         manifest.save(run)
-        assert chunk_state(RunManifest.load(run), manifest.chunks[1]) == "lost"
+        assert entry_state(RunManifest.load(run), manifest.entries[1]) == "lost"
         service.crash_after = None
         evs = resume(run, service.run_pub)
         manifest = RunManifest.load(run)
-        assert [c.submissions for c in manifest.chunks] == [1, 2, 1, 1]
-        assert "lost with its process" in manifest.chunks[1].history[0]["reason"]
+        assert [e.submissions for e in manifest.entries] == [1, 2, 1, 1]
+        assert "lost with its process" in manifest.entries[1].history[0]["reason"]
         np.testing.assert_allclose(evs["unmitigated"], values[:, 0] * 10)
 
     def test_interrupt_keeps_finished_chunks_and_stops(self, tmp_path, rng):
@@ -180,10 +183,10 @@ class TestLocal:
             evaluate_on_target(template, weights, features, target, run, rows_per_job=3, after_submit=interrupt)
         assert submitted == [0, 1]  # nothing submitted after the interrupt
         manifest = RunManifest.load(run)
-        assert [c.status for c in manifest.chunks] == ["done", "submitted", "pending"]
-        first = (run / "result_0.npy").read_bytes()
+        assert [e.status for e in manifest.entries] == ["done", "submitted", "pending"]
+        first = (run / "result_0.npz").read_bytes()
         evs = resume(run, target.run_pubs())
-        assert (run / "result_0.npy").read_bytes() == first
+        assert (run / "result_0.npz").read_bytes() == first
         np.testing.assert_allclose(evs["unmitigated"], exact_expectations(template, features, weights), atol=1e-9)
         with pytest.raises(QcnnTlError, match="already holds run"):
             evaluate_on_target(template, weights, features, target, run)
@@ -203,8 +206,10 @@ class TestDamagedRuns:
         [
             (lambda d: {}, "manifest lacks"),
             (lambda d: d | {"surprise": 1}, "unknown key 'surprise'"),
-            (lambda d: d | {"chunks": [{"variant": "unmitigated", "start": 0}]}, "job 0 lacks 'stop'"),
-            (lambda d: d | {"chunks": [d["chunks"][0] | {"status": "done", "job_id": None}]}, "job 0 is incomplete"),
+            (lambda d: d | {"entries": [{"key": "0"}]}, "job 0 lacks 'variant'"),
+            (lambda d: d | {"entries": [d["entries"][0] | {"status": "done", "job_ids": []}]}, "job 0 is incomplete"),
+            (lambda d: d | {"entries": [d["entries"][0] | {"rows": [0]}]}, "job 0 is incomplete"),
+            (lambda d: d | {"format": 3}, "manifest format 3 is not 2"),
             (lambda d: [1], "not a JSON object"),
         ],
     )
@@ -230,10 +235,10 @@ class TestDamagedRuns:
         run, values = _small_run(tmp_path, local=True)
         service = FakeService()
         resume(run, service.run_pub)
-        (run / "result_1.npy").unlink()
+        (run / "result_1.npz").unlink()
         from qcnn_tl.backends.jobs import verify_run
 
-        with pytest.raises(QcnnTlError, match=r"job 1 is done but result_1.npy is missing; `qcnn-tl jobs fetch"):
+        with pytest.raises(QcnnTlError, match=r"job 1 is done but result_1.npz is missing; `qcnn-tl jobs fetch"):
             verify_run(run, RunManifest.load(run))
         evs = resume(run, service.run_pub)
         assert len(service.submitted) == 5
@@ -256,7 +261,7 @@ def test_runtime_local_mode_end_to_end(tmp_path, rng, monkeypatch):
     evs = evaluate_on_target(template, weights, features, target, tmp_path / "run", rows_per_job=3)
     assert evs.shape == (6,)
     manifest = RunManifest.load(tmp_path / "run")
-    assert manifest.done and len(manifest.chunks) == 2 and all(c.job_id for c in manifest.chunks)
+    assert manifest.done and len(manifest.entries) == 2 and all(e.job_ids for e in manifest.entries)
     assert manifest.options["shots"] == 2000
     assert manifest.options["engine"] == "qiskit_ibm_runtime.executor_estimator.Estimator"
     finalized = manifest.options["estimator_options"]["unmitigated"]
@@ -296,12 +301,10 @@ def test_deprecated_runtime_estimator_v2_still_runs_the_cut_circuit(rng):
     """Keeps the old server-side path honest until it is removed: same circuit, same model."""
     from qiskit_ibm_runtime import EstimatorV2
 
-    from qcnn_tl.qnn.hardware import binding_rows
-
     template = build_qcnn("U_TTN", "zx", encoding="angle")
     target = execution_target(template, RunProfile(backend="ibm-local:fake_brisbane", shots=2000))
     features, weights = rng.normal(size=(2, 8)), rng.normal(size=template.num_weights)
-    rows = binding_rows(template, target.circuit.parameters, features, weights)
+    rows = template.parameter_rows(target.circuit.parameters, template.input_values(features), weights)
     with pytest.warns(DeprecationWarning):
         estimator = EstimatorV2(mode=target.run_backend)
     evs = estimator.run([(target.circuit, target.observable, rows)]).result()[0].data.evs
@@ -351,7 +354,7 @@ def test_manifest_is_json(tmp_path, rng):
     target = execution_target(template, RunProfile(backend="aer"))
     evaluate_on_target(template, rng.normal(size=12), rng.normal(size=(2, 8)), target, tmp_path / "r")
     data = json.loads((tmp_path / "r" / "manifest.json").read_text())
-    assert set(data) >= {"run_id", "backend", "options", "circuit_hash", "hashes", "observable", "chunks"}
+    assert set(data) >= {"run_id", "backend", "options", "circuit_hash", "hashes", "observables", "entries", "format"}
     assert set(data["hashes"]) == {"rows.npy", "circuit.qpy"}
 
 
@@ -384,3 +387,70 @@ class TestKeepOnInterrupt:
         no_interrupt = KeepOnInterrupt()
         assert no_interrupt.result(self.Job(0)) == "done"
         no_interrupt.raise_if_interrupted()
+
+
+class TestOneStore:
+    """An evaluation run and a training step are recorded in one format and resumed through one path."""
+
+    def test_an_evaluation_and_a_training_step_resume_without_resubmitting(self, tmp_path, rng):
+        template = build_qcnn("U_TTN", "zx", encoding="angle")
+        target = execution_target(template, RunProfile(backend="aer", shots=0))
+        features, weights = rng.normal(size=(5, 8)), rng.normal(size=template.num_weights)
+        run, journal = tmp_path / "run", tmp_path / "journal"
+
+        def interrupt(index):
+            if index == 1:
+                raise KeyboardInterrupt  # the evaluation stops once its second chunk is submitted
+
+        with pytest.raises(KeyboardInterrupt):
+            evaluate_on_target(template, weights, features, target, run, rows_per_job=2, after_submit=interrupt)
+
+        class Dies:
+            """A job whose process dies while waiting for it."""
+
+            def __init__(self, job):
+                self.job = job
+
+            def job_id(self):
+                return self.job.job_id()
+
+            def result(self):
+                raise SystemExit("client died")
+
+        model = EstimatorQCNN(template, target, gradient="spsa", store=journal, seed=1)
+        inputs = model.prepare(features[:2]).numpy()
+        run_pubs = model._run
+        model._run = lambda pubs: Dies(run_pubs(pubs))
+        with pytest.raises(SystemExit):
+            model.measure(inputs, weights, jacobian=True)
+
+        evaluation, training = RunManifest.load(run), RunManifest.load(journal)
+        assert evaluation.format == training.format == FORMAT
+        assert evaluation.identity() == training.identity()  # the same target, circuit, observable and options
+        assert training.circuit_hash == circuit_hash(target.circuit)
+        assert [e.status for e in evaluation.entries] == ["done", "submitted", "pending"]
+        assert [e.status for e in training.entries] == ["submitted"]
+        first = (run / "result_0.npz").read_bytes()
+
+        exact = exact_expectations(template, features, weights)
+        np.testing.assert_allclose(resume(run, target.run_pubs())["unmitigated"], exact, atol=1e-9)
+        assert (run / "result_0.npz").read_bytes() == first  # the finished chunk was not run again
+        assert [e.submissions for e in RunManifest.load(run).entries] == [1, 2, 1]
+
+        resumed = EstimatorQCNN(template, target, gradient="spsa", store=journal, seed=1)
+        sent = []
+        resumed._run = lambda pubs: sent.append(len(pubs)) or run_pubs(pubs)
+        values, _ = resumed.measure(inputs, weights, jacobian=True)
+        np.testing.assert_allclose(values, exact[:2], atol=1e-9)
+        [entry] = RunManifest.load(journal).entries
+        assert (
+            entry.status == "done" and entry.submissions == 2 and "lost with its process" in entry.history[0]["reason"]
+        )
+        assert len(sent) == 1
+        resumed.measure(inputs, weights, jacobian=True)  # recorded: read back, not submitted
+        assert len(sent) == 1
+
+    def test_an_old_run_folder_is_named_as_such(self, tmp_path):
+        (tmp_path / "manifest.json").write_text(json.dumps({"run_id": "x", "chunks": []}))
+        with pytest.raises(QcnnTlError, match="written by an older qcnn_tl"):
+            RunManifest.load(tmp_path)

@@ -10,7 +10,7 @@ from qcnn_tl.backends.local_device import cut_to_circuit
 from qcnn_tl.backends.targets import fake_backend, ideal_estimator
 from qcnn_tl.backends.transpile import transpile_for_target
 from qcnn_tl.circuits import build_qcnn
-from qcnn_tl.qnn.hardware import binding_rows, exact_expectations
+from qcnn_tl.qnn.expectations import exact_expectations
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def test_pinned_layout_is_honoured(template, rng):
     assert tuple(isa.circuit.layout.initial_index_layout()[:8]) == pinned  # where each circuit qubit starts
     assert isa.layout == tuple(isa.circuit.layout.final_index_layout())  # where routing left it (observable)
     features, weights = rng.normal(size=(3, 8)), rng.normal(size=template.num_weights)
-    rows = binding_rows(template, isa.circuit.parameters, features, weights)
+    rows = template.parameter_rows(isa.circuit.parameters, template.input_values(features), weights)
     evs = ideal_estimator().run([(isa.circuit, isa.observable, rows)]).result()[0].data.evs
     np.testing.assert_allclose(evs, exact_expectations(template, features, weights), atol=1e-9)
 
@@ -76,6 +76,6 @@ def test_cut_device_keeps_errors_and_state(template, rng):
         circuit_duration(isa.circuit, backend.target)
     )
     features, weights = rng.normal(size=(3, 8)), rng.normal(size=template.num_weights)
-    rows = binding_rows(template, cut.circuit.parameters, features, weights)
+    rows = template.parameter_rows(cut.circuit.parameters, template.input_values(features), weights)
     evs = ideal_estimator().run([(cut.circuit, cut.observable, rows)]).result()[0].data.evs
     np.testing.assert_allclose(evs, exact_expectations(template, features, weights), atol=1e-9)

@@ -7,7 +7,7 @@ from qiskit.quantum_info import Statevector
 from qcnn_tl.backends.targets import fake_backend, ideal_estimator, noisy_target
 from qcnn_tl.backends.transpile import lower_parameterized_gates, transpile_for_target
 from qcnn_tl.circuits import build_qcnn
-from qcnn_tl.qnn.hardware import binding_rows, exact_expectations
+from qcnn_tl.qnn.expectations import exact_expectations
 
 
 @pytest.mark.parametrize(("ansatz", "pooling"), [("U_SU4", "zx"), ("U_6", "generalized"), ("ansatz_10", "none")])
@@ -30,7 +30,7 @@ def test_isa_circuit_with_mapped_observable_matches_exact(device, level, rng):
     assert isa.circuit.num_qubits == fake_backend(device).num_qubits
     assert set(isa.circuit.count_ops()) - {"barrier"} <= set(fake_backend(device).target.operation_names)
     features, weights = rng.normal(size=(4, 8)), rng.normal(size=template.num_weights)
-    rows = binding_rows(template, isa.circuit.parameters, features, weights)
+    rows = template.parameter_rows(isa.circuit.parameters, template.input_values(features), weights)
     evs = ideal_estimator().run([(isa.circuit, isa.observable, rows)]).result()[0].data.evs
     np.testing.assert_allclose(evs, exact_expectations(template, features, weights), atol=1e-9)
 
@@ -39,7 +39,7 @@ def test_noisy_emulation_differs_from_ideal(rng):
     template = build_qcnn("U_SU4", "zx", encoding="angle")
     isa, estimator = noisy_target(template, "fake_brisbane")
     features, weights = rng.normal(size=(4, 8)), rng.normal(size=template.num_weights)
-    rows = binding_rows(template, isa.circuit.parameters, features, weights)
+    rows = template.parameter_rows(isa.circuit.parameters, template.input_values(features), weights)
     noisy = estimator.run([(isa.circuit, isa.observable, rows)]).result()[0].data.evs
     ideal = exact_expectations(template, features, weights)
     assert np.max(np.abs(noisy - ideal)) > 1e-3
@@ -91,7 +91,7 @@ def test_isa_circuits_are_cached_on_disk(tmp_path, rng):
     assert again.layout == first.layout and again.observable == first.observable
     assert set(again.circuit.parameters) == set(template.circuit.parameters)
     features, weights = rng.normal(size=(2, 8)), rng.normal(size=template.num_weights)
-    rows = binding_rows(template, again.circuit.parameters, features, weights)
+    rows = template.parameter_rows(again.circuit.parameters, template.input_values(features), weights)
     evs = ideal_estimator().run([(again.circuit, again.observable, rows)]).result()[0].data.evs
     np.testing.assert_allclose(evs, exact_expectations(template, features, weights), atol=1e-9)
 

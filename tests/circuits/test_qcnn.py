@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from qiskit.circuit import Parameter
 
 from qcnn_tl.circuits import PAPER_MODELS, build_qcnn, qcnn_layout, readout_qubit, trainable_circuit
 
@@ -130,3 +131,16 @@ class TestKClassTemplates:
     def test_bad_num_classes(self, bad):
         with pytest.raises(ValueError, match=r"num_classes must be an integer in 2\.\.256"):
             build_qcnn("U_SU4", "zx", num_classes=bad)
+
+
+def test_parameter_rows_follow_the_circuits_order(rng):
+    template = build_qcnn("U_TTN", "zx", encoding="angle")
+    inputs, weights = rng.normal(size=(3, len(template.input_params))), rng.normal(size=template.num_weights)
+    parameters = list(reversed((*template.input_params, *template.weight_params)))
+    rows = template.parameter_rows(parameters, inputs, weights)
+    expected = np.concatenate([inputs, np.tile(weights, (3, 1))], axis=1)[:, ::-1]
+    np.testing.assert_array_equal(rows, expected)
+    per_sample = rng.normal(size=(3, template.num_weights))
+    np.testing.assert_array_equal(template.parameter_rows(template.weight_params, inputs, per_sample), per_sample)
+    with pytest.raises(ValueError, match=r"parameters the template does not: \['x'\]"):
+        template.parameter_rows([Parameter("x")], inputs, weights)

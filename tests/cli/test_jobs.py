@@ -54,9 +54,23 @@ def test_a_backend_edited_in_the_manifest_is_refused(action, job_run, capsys):
     path = job_run / "manifest.json"
     manifest = json.loads(path.read_text())
     path.write_text(json.dumps(manifest | {"backend": "aer:fake_nowhere"}))
-    (job_run / "result_0.npy").unlink()  # `fetch` would recompute it under the stored options
+    (job_run / "result_0.npz").unlink()  # `fetch` would recompute it under the stored options
     before = {p.name: p.read_bytes() for p in job_run.iterdir()}
     assert main(["jobs", action, str(job_run)]) == 2
     err = capsys.readouterr().err
     assert "names backend 'aer:fake_nowhere' but the run was submitted to 'aer'" in err and err.count("\n") == 1
     assert {p.name: p.read_bytes() for p in job_run.iterdir()} == before
+
+
+@pytest.mark.parametrize("action", ["status", "fetch"])
+def test_a_training_journal_is_named_as_such(action, rng, tmp_path, capsys):
+    from qcnn_tl.backends.execution import execution_target
+    from qcnn_tl.qnn.in_the_loop import EstimatorQCNN
+
+    template = build_qcnn("U_TTN", "zx", encoding="angle")
+    journal = tmp_path / "journal"
+    model = EstimatorQCNN(template, execution_target(template, PROFILE), store=journal)
+    model.measure(model.prepare(rng.normal(size=(1, 8))).numpy(), np.zeros(template.num_weights), jacobian=False)
+    assert main(["jobs", action, str(journal)]) == 2
+    err = capsys.readouterr().err
+    assert "job store of a training run" in err and "`qcnn-tl train` command again" in err and err.count("\n") == 1

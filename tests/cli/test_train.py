@@ -48,7 +48,7 @@ def _train(out, data_dir, cache, *extra):
 
 @pytest.mark.slow
 def test_spsa_fine_tuning_on_a_noisy_backend_resumes_from_its_journal(tmp_path, data_dir, epoch1_cache, monkeypatch):
-    from qcnn_tl.qnn import in_the_loop
+    from qcnn_tl.backends import jobs
 
     assert main(_train(tmp_path / "exact", data_dir, epoch1_cache, "--steps", "20")) == 0
     start = json.loads((tmp_path / "exact" / "result.json").read_text())["weights"]
@@ -58,35 +58,37 @@ def test_spsa_fine_tuning_on_a_noisy_backend_resumes_from_its_journal(tmp_path, 
     argv += ["--spsa-learning-rate", "0.05"]  # given: no calibration submissions before the steps
     submitted: list[str] = []
     resumed: list[bool] = []
-    record = in_the_loop.StepJournal.record
+    save = jobs.RunManifest.save
 
-    def counting(self, key, entry):
-        if entry["status"] == "submitted":
-            submitted.append(key)
-        if len(submitted) == 3 and entry["status"] == "done" and not resumed:
+    def counting(self, folder):
+        fresh = [e.key for e in self.entries if e.status == "submitted" and e.key not in submitted]
+        submitted.extend(fresh)
+        if len(submitted) == 3 and self.entries[-1].status == "done" and not resumed:
             raise KeyboardInterrupt  # the client dies after step 3's jobs were submitted, before their results
-        record(self, key, entry)
+        save(self, folder)
 
-    monkeypatch.setattr(in_the_loop.StepJournal, "record", counting)
+    monkeypatch.setattr(jobs.RunManifest, "save", counting)
     assert main(argv) == 130  # Ctrl-C: the command stops and keeps what it wrote
-    steps = lambda: [p for p in (out / "journal").glob("*.json") if p.name != in_the_loop.IDENTITY]  # noqa: E731
+    steps = lambda: jobs.RunManifest.load(out / "journal").entries  # noqa: E731
     assert not (out / "result.json").exists() and len(steps()) == 3
+    assert [e.status for e in steps()] == ["done", "done", "submitted"]
     submitted.clear()
     resumed.append(True)
     assert main(argv) == 0
-    # Steps 1-2 replayed from the journal; step 3 (submitted, no result, Aer jobs die with the client) again.
+    # Steps 1-2 replayed from the store; step 3 (submitted, no result, Aer jobs die with the client) again.
     assert len(submitted) == 1
     result = json.loads((out / "result.json").read_text())
     assert result["config"]["backend"] == "aer:fake_brisbane" and len(result["loss_history"]) == 3
     assert result["weights"] != start and max(abs(a - b) for a, b in zip(result["weights"], start, strict=True)) < 1
     assert 0.5 < result["test_accuracy"] <= 1.0  # evaluated on the noisy engine under fake_brisbane
-    entries = [json.loads(p.read_text()) for p in steps()]
-    assert all(e["status"] == "done" and e["job_ids"] and len(e["values"]) == 4 for e in entries)
+    entries = steps()
+    assert all(e.status == "done" and e.job_ids for e in entries)
+    assert entries[-1].submissions == 2 and "lost with its process" in entries[-1].history[0]["reason"]
 
 
 @pytest.mark.slow
 def test_training_in_runtime_local_mode(tmp_path, data_dir, epoch1_cache):
-    from qcnn_tl.qnn import in_the_loop
+    from qcnn_tl.backends.jobs import JobStore
 
     out = tmp_path / "local"
     argv = _train(
@@ -95,8 +97,8 @@ def test_training_in_runtime_local_mode(tmp_path, data_dir, epoch1_cache):
     assert main([*argv, "--shots", "1000", "--gradient", "spsa", "--spsa-learning-rate", "0.05"]) == 0
     result = json.loads((out / "result.json").read_text())
     assert len(result["loss_history"]) == 2
-    assert len(in_the_loop.StepJournal(out / "journal")) == 2
-    assert json.loads((out / "journal" / in_the_loop.IDENTITY).read_text())["shots"] == 1000
+    store = JobStore.load(out / "journal")
+    assert len(store) == 2 and store.manifest.options["shots"] == 1000
 
 
 def test_init_from_must_be_the_same_model(tmp_path, capsys):

@@ -8,7 +8,7 @@ import torch
 
 from qcnn_tl.backends.targets import ideal_estimator, ideal_isa
 from qcnn_tl.circuits import PAPER_MODELS, build_qcnn
-from qcnn_tl.qnn.aer import AerQCNN, estimator_qnn
+from qcnn_tl.qnn.aer import estimator_qnn
 from qcnn_tl.qnn.exact import ExactEngine
 
 FAST_AMPLITUDE_GRADIENTS = {("U_TTN", "zx"), ("ansatz_10", "none")}
@@ -44,19 +44,3 @@ def test_amplitude_encoding_agrees_with_aer(ansatz, pooling, rng):
 @pytest.mark.parametrize(("ansatz", "pooling"), sorted(set(PAPER_MODELS) - FAST_AMPLITUDE_GRADIENTS))
 def test_amplitude_gradients_agree_with_aer(ansatz, pooling, rng):
     agreement(ansatz, pooling, "amplitude", rng, gradient=True)
-
-
-def test_torch_connector_path_matches_exact(rng):
-    """TorchConnector casts to float32, so this path agrees to float32 precision only."""
-    template = build_qcnn("U_SU4", "zx", encoding="angle")
-    weights = rng.normal(size=template.num_weights)
-    features = rng.normal(size=(3, 8))
-    model = AerQCNN(template, ideal_isa(template), ideal_estimator(), initial_weights=weights)
-    ev = model(model.prepare(features))
-    ev.sum().backward()
-    engine = ExactEngine.from_template(template)
-    w = torch.tensor(weights, requires_grad=True)
-    ref = engine(template.input_values(features), w)
-    ref.sum().backward()
-    np.testing.assert_allclose(ev.detach().numpy(), ref.detach().numpy(), atol=1e-6)
-    np.testing.assert_allclose(model.weight.grad.numpy(), w.grad.numpy(), atol=1e-5)

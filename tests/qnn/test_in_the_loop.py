@@ -1,4 +1,4 @@
-"""The estimator-in-the-loop module: its Jacobians against the torch engines, and its journal."""
+"""The estimator-in-the-loop module: its Jacobians against the torch engines, and its job store."""
 
 from __future__ import annotations
 
@@ -7,24 +7,26 @@ import pytest
 import torch
 
 from qcnn_tl.backends.execution import execution_target
+from qcnn_tl.backends.jobs import MANIFEST, RunManifest
 from qcnn_tl.backends.profiles import RunProfile
 from qcnn_tl.backends.targets import fake_backend
 from qcnn_tl.circuits import build_qcnn
 from qcnn_tl.errors import QcnnTlError
 from qcnn_tl.qnn.exact import ExactEngine
-from qcnn_tl.qnn.in_the_loop import IDENTITY, SPSA_PERTURBATION, EstimatorQCNN, StepJournal
+from qcnn_tl.qnn.in_the_loop import SPSA_PERTURBATION, EstimatorQCNN
 from qcnn_tl.qnn.noisy import NoisyEngine, device_noise
 
 
 def _model(backend: str, gradient: str, tmp_path, *, shots: int = 0, ansatz: str = "U_TTN", encoding: str = "angle"):
     template = build_qcnn(ansatz, "zx", encoding=encoding)
     target = execution_target(template, RunProfile(backend=backend, shots=shots), cache_dir=tmp_path / "cache")
-    return EstimatorQCNN(template, target, gradient=gradient, journal=StepJournal(tmp_path / "journal"), seed=3)
+    return EstimatorQCNN(template, target, gradient=gradient, store=tmp_path / "journal", seed=3)
 
 
 def _entries(tmp_path):
-    """The journal's step entries (its identity file aside)."""
-    return [p for p in (tmp_path / "journal").glob("*.json") if p.name != IDENTITY]
+    """The entries of the store in ``journal/`` (none before its manifest is written)."""
+    folder = tmp_path / "journal"
+    return RunManifest.load(folder).entries if (folder / MANIFEST).is_file() else []
 
 
 def _jacobian(engine, inputs, weights):
@@ -93,7 +95,7 @@ def test_journal_replays_a_step_without_submitting_it(tmp_path, rng):
     inputs = model.prepare(rng.normal(size=(2, 8))).numpy()
     weights = rng.normal(size=model.template.num_weights)
     first = model.measure(inputs, weights, jacobian=True)
-    assert len(model.journal) == 1
+    assert len(model.store) == 1
     again = _model("aer:fake_brisbane", "spsa", tmp_path, shots=500)  # a new process resuming the run
 
     def refuse(*_):
@@ -122,14 +124,16 @@ def test_submitted_jobs_are_collected_by_id_after_a_crash(tmp_path, rng):
     model._run = crash_after_submitting
     with pytest.raises(KeyboardInterrupt):
         model.measure(inputs, weights, jacobian=True)
-    # The job id was not recorded (the crash came before the journal write), so it is submitted again;
+    # The job id was not recorded (the crash came before the store's write), so it is submitted again;
     # a job id that was recorded is fetched from the service instead.
     assert not _entries(tmp_path)
     model._run = submit
     values, _ = model.measure(inputs, weights, jacobian=True)
-    [path] = _entries(tmp_path)
-    recorded = path.read_text()
-    path.write_text(recorded.replace('"status": "done"', '"status": "submitted"'))
+    manifest = RunManifest.load(tmp_path / "journal")
+    [entry] = manifest.entries
+    assert entry.status == "done" and entry.submissions == 1
+    entry.status = "submitted"
+    manifest.save(tmp_path / "journal")
     resumed = _model("aer:fake_brisbane", "spsa", tmp_path, shots=500)
     fetched = []
     resumed.target.fetch_job = lambda job_id: fetched.append(job_id) or _Done(values)
@@ -162,8 +166,8 @@ def test_unreadable_journal_entry_and_bad_arguments(tmp_path, rng):
     inputs = model.prepare(rng.normal(size=(1, 8))).numpy()
     weights = np.zeros(model.template.num_weights)
     model.measure(inputs, weights, jacobian=False)
-    [path] = _entries(tmp_path)
-    path.write_text("{not json")
+    [entry] = _entries(tmp_path)
+    (tmp_path / "journal" / entry.result_file).write_text("{not json")
     with pytest.raises(QcnnTlError, match=r"unreadable.*delete it"):
         model.measure(inputs, weights, jacobian=False)
     with pytest.raises(ValueError, match="gradient must be one of param-shift, spsa; got 'adam'"):
@@ -177,32 +181,32 @@ def test_unreadable_journal_entry_and_bad_arguments(tmp_path, rng):
 
 
 class TestJournalSetting:
-    """A journal replays only steps measured under the same backend, shots, circuit and estimator options."""
+    """A store replays only steps measured under the same backend, shots, circuit and estimator options."""
 
     def _measure_once(self, tmp_path, rng, **kwargs):
         model = _model("aer", "spsa", tmp_path, **kwargs)
         model.measure(
             model.prepare(rng.normal(size=(1, 8))).numpy(), np.zeros(model.template.num_weights), jacobian=False
         )
-        assert len(model.journal) == 1  # the identity file is not a step
+        assert len(model.store) == 1
 
     def test_other_shots_are_refused(self, tmp_path, rng):
         self._measure_once(tmp_path, rng, shots=500)
-        with pytest.raises(QcnnTlError, match=r"other settings \(.*shots: 500 in the journal, 100 now\)"):
+        with pytest.raises(QcnnTlError, match=r"other settings \(.*options.shots: 500 in the store, 100 now\)"):
             _model("aer", "spsa", tmp_path, shots=100)
         _model("aer", "spsa", tmp_path, shots=500)  # the same setting resumes
 
     def test_another_backend_or_circuit_is_refused(self, tmp_path, rng):
         self._measure_once(tmp_path, rng)
-        with pytest.raises(QcnnTlError, match=r"backend: 'aer' in the journal, 'aer:fake_brisbane' now"):
+        with pytest.raises(QcnnTlError, match=r"backend: 'aer' in the store, 'aer:fake_brisbane' now"):
             _model("aer:fake_brisbane", "spsa", tmp_path)
-        with pytest.raises(QcnnTlError, match="circuit_sha256"):
+        with pytest.raises(QcnnTlError, match="circuit_hash"):
             _model("aer", "spsa", tmp_path, ansatz="U_SU4")
 
-    def test_steps_without_an_identity_are_refused(self, tmp_path, rng):
+    def test_results_without_a_manifest_are_refused(self, tmp_path, rng):
         self._measure_once(tmp_path, rng)
-        (tmp_path / "journal" / IDENTITY).unlink()
-        with pytest.raises(QcnnTlError, match=f"holds steps but no {IDENTITY}.*delete the folder"):
+        (tmp_path / "journal" / MANIFEST).unlink()
+        with pytest.raises(QcnnTlError, match=f"holds files but no {MANIFEST}.*delete the folder"):
             _model("aer", "spsa", tmp_path)
 
 
@@ -245,8 +249,8 @@ def test_ctrl_c_while_a_local_job_runs_keeps_its_result(tmp_path, rng):
     model._run = lambda pubs: InterruptedOnce(submit(pubs))
     with pytest.raises(KeyboardInterrupt):
         model.measure(inputs, weights, jacobian=True)
-    [path] = _entries(tmp_path)
-    assert '"status": "done"' in path.read_text()
+    [entry] = _entries(tmp_path)
+    assert entry.status == "done"
     model._run = lambda pubs: pytest.fail("a step whose result was kept was submitted again")
     values, _ = model.measure(inputs, weights, jacobian=True)
     exact = ExactEngine.from_template(model.template)
@@ -267,7 +271,8 @@ def test_spsa_resamplings_average_r_directions_in_one_job(tmp_path, rng):
     rows = np.concatenate([pub[2] for pub in pubs])
     assert rows.shape[0] == 2 * (1 + 2 * 3)
     ordered = np.empty_like(rows)
-    ordered[:, model._columns] = rows  # back to [inputs | weights]
+    names = [p.name for p in (*template.input_params, *template.weight_params)]
+    ordered[:, [names.index(p.name) for p in target.circuit.parameters]] = rows  # back to [inputs | weights]
     row_weights = ordered[:, inputs.shape[1] :].reshape(1 + 2 * 3, 2, -1)  # [point, sample, weight]
     np.testing.assert_allclose(row_weights[0], np.broadcast_to(weights, (2, len(weights))), atol=1e-15, rtol=0)
     deltas = (row_weights[1::2, 0] - weights) / 0.15
@@ -290,6 +295,20 @@ def test_an_spsa_step_is_journaled_under_its_perturbation_and_resamplings(tmp_pa
     model.measure(inputs, weights, jacobian=True)
     model.spsa_resamplings = 2
     model.measure(inputs, weights, jacobian=True)
-    assert len(model.journal) == 3
+    assert len(model.store) == 3
     model.measure(inputs, weights, jacobian=True)  # the same step again: replayed
-    assert len(model.journal) == 3
+    assert len(model.store) == 3
+
+
+def test_without_a_store_nothing_is_kept(tmp_path, rng):
+    template = build_qcnn("U_TTN", "zx", encoding="angle")
+    target = execution_target(template, RunProfile(backend="aer", shots=0), cache_dir=tmp_path / "cache")
+    model = EstimatorQCNN(template, target, gradient="spsa", store=None, seed=3)
+    sent, run = [], model._run
+    model._run = lambda pubs: sent.append(len(pubs)) or run(pubs)
+    inputs = model.prepare(rng.normal(size=(2, 8))).numpy()
+    weights = rng.normal(size=template.num_weights)
+    first, _ = model.measure(inputs, weights, jacobian=False)
+    again, _ = model.measure(inputs, weights, jacobian=False)
+    np.testing.assert_array_equal(first, again)
+    assert len(sent) == 2 and len(model.store) == 0 and not list(tmp_path.glob("**/manifest.json"))

@@ -15,7 +15,7 @@ from qcnn_tl.circuits import build_qcnn
 from qcnn_tl.qnn.aer import estimator_qnn
 from qcnn_tl.qnn.exact import ExactEngine
 from qcnn_tl.qnn.exact_model import ExactQCNN
-from qcnn_tl.qnn.in_the_loop import EstimatorQCNN, StepJournal
+from qcnn_tl.qnn.in_the_loop import EstimatorQCNN
 from qcnn_tl.qnn.noisy import NoisyEngine, device_noise
 from qcnn_tl.qnn.readout import accuracy, class_probabilities, isa_observables, predict
 from qcnn_tl.training.loop import qcnn_loss
@@ -102,7 +102,7 @@ def test_noisy_engine_agrees_with_aer_density_matrix(rng):
 def test_estimator_in_the_loop_measures_every_z_string_in_the_same_pubs(gradient, rng, tmp_path):
     template = build_qcnn("U_TTN", "zx", encoding="angle", num_classes=4)
     target = execution_target(template, RunProfile(backend="aer"), cache_dir=tmp_path / "cache")
-    model = EstimatorQCNN(template, target, gradient=gradient, journal=StepJournal(tmp_path / "journal"), seed=3)
+    model = EstimatorQCNN(template, target, gradient=gradient, store=tmp_path / "journal", seed=3)
     inputs = model.prepare(rng.normal(size=(2, 8)))
     weights = torch.as_tensor(rng.normal(size=template.num_weights))
     with torch.no_grad():
@@ -127,7 +127,7 @@ def test_runtime_local_mode_estimates_the_z_strings_on_the_cut_device(rng, tmp_p
     profile = RunProfile(backend="ibm-local:fake_brisbane", shots=20_000)
     target = execution_target(template, profile, cache_dir=tmp_path / "cache")
     assert target.circuit.num_qubits == 8  # the device cut to the qubits the circuit uses
-    model = EstimatorQCNN(template, target, gradient="spsa", journal=StepJournal(None), seed=3)
+    model = EstimatorQCNN(template, target, gradient="spsa", store=None, seed=3)
     inputs = model.prepare(rng.normal(size=(2, 8))).numpy()
     weights = rng.normal(size=template.num_weights)
     values, _ = model.measure(inputs, weights, jacobian=False)

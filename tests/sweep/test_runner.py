@@ -15,10 +15,10 @@ from pathlib import Path
 import psutil
 import pytest
 
+from qcnn_tl.backends.jobs import JobStore
 from qcnn_tl.cli.main import main
 from qcnn_tl.cnn.task_data import task_data
 from qcnn_tl.errors import QcnnTlError
-from qcnn_tl.qnn.in_the_loop import StepJournal
 from qcnn_tl.reports.summary import summarize
 from qcnn_tl.sweep.grid import grid_from_dict
 from qcnn_tl.sweep.runner import run_sweep
@@ -294,7 +294,7 @@ def test_sweep_with_an_estimator_in_the_loop(tmp_path, data_dir, epoch1_cache):
         assert result["config"]["backend"] == "aer:fake_brisbane" and len(result["loss_history"]) == 2
         assert set(result["noisy_test_accuracy"]) == {"fake_torino"} and result["train_accuracy"] is None
         assert (folder / f"seed{seed}" / "checkpoint.pt").is_file()
-        assert len(StepJournal(folder / f"seed{seed}" / "journal")) == 2  # one submission per step
+        assert len(JobStore.load(folder / f"seed{seed}" / "journal")) == 2  # one submission per step
         weights.append(result["weights"])
     assert weights[0] != weights[1]
     again = run_sweep(grid, tmp_path, workers=1, data_dir=data_dir, cache_dir=epoch1_cache, progress=False)

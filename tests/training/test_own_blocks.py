@@ -13,7 +13,7 @@ import torch
 
 from qcnn_tl.circuits import build_qcnn, register_ansatz, register_encoding
 from qcnn_tl.cnn.task_data import TaskData
-from qcnn_tl.qnn.hardware import exact_expectations
+from qcnn_tl.qnn.expectations import exact_expectations
 from qcnn_tl.results import RunResult
 from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.experiment import run_training

@@ -13,7 +13,7 @@ from qcnn_tl.backends.execution import execution_target
 from qcnn_tl.backends.profiles import RunProfile
 from qcnn_tl.circuits import build_qcnn
 from qcnn_tl.qnn.exact import ExactEngine
-from qcnn_tl.qnn.in_the_loop import EstimatorQCNN, StepJournal
+from qcnn_tl.qnn.in_the_loop import EstimatorQCNN
 from qcnn_tl.training import loop
 from qcnn_tl.training.config import TrainConfig
 from qcnn_tl.training.loop import qcnn_loss, train_qcnn
@@ -74,7 +74,7 @@ def _spsa_model(tmp_path, config: TrainConfig) -> EstimatorQCNN:
         template,
         target,
         gradient="spsa",
-        journal=StepJournal(tmp_path / "journal"),
+        store=tmp_path / "journal",
         seed=config.seed,
         spsa_perturbation=config.spsa_perturbation,
         spsa_resamplings=config.spsa_resamplings,
