@@ -83,6 +83,7 @@ exclude_patterns = [
     "cnn_seeds/*.md",
     "noise/*/*.md",
     "encodings/*/*.md",
+    "multiclass/*.md",
 ]
 
 # Markdown (MyST) and the notebooks: the tutorials are shown with the outputs stored in them (the tests
