@@ -206,7 +206,7 @@ class SweepGrid:
         """Runs in the whole grid."""
         trainings = sum(1 if d is None else len(self.noise_scales) for d in self.noise)
         qcnn = len(self.models) * len(self.encodings) * trainings * len(self.tasks)
-        c2c = sum(len(self.head_configs(self.c2c_train, task)) for task in self.tasks)
+        c2c = sum(len(self.head_configs(_with_data(self.c2c_train, self.train), task)) for task in self.tasks)
         return (qcnn + c2c) * self.repetitions * max(1, len(self.cnn_seeds))
 
     def to_dict(self) -> dict[str, Any]:
@@ -278,14 +278,17 @@ class SweepGrid:
                             out += [Unit("qcnn", config, (seed,), *shared) for seed in seeds]
                         else:
                             out.append(Unit("qcnn", config, seeds, *shared))
-        data = replace(
-            c2c_train, dataset=train.dataset, backbone=train.backbone, feature_reduction=train.feature_reduction
-        )
+        data = _with_data(c2c_train, train)
         for task in self.tasks:
             for c2c in self.head_configs(data, task):
                 seeds = tuple(c2c.seed + k for k in range(self.repetitions))
                 out.append(Unit("c2c", c2c, seeds, data_dir, cache_dir, by_cnn=by_cnn))
         return out
+
+
+def _with_data(c2c: C2CConfig, train: TrainConfig) -> C2CConfig:
+    """The C2C settings on the QCNN runs' data: ``train``'s dataset, backbone and feature reduction."""
+    return replace(c2c, dataset=train.dataset, backbone=train.backbone, feature_reduction=train.feature_reduction)
 
 
 @dataclass(frozen=True)
