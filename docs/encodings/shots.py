@@ -21,8 +21,9 @@ import torch
 
 from qcnn_tl.circuits import build_qcnn
 from qcnn_tl.cnn.task_data import task_data, trained_feature_map
+from qcnn_tl.qnn.expectations import expectations
 from qcnn_tl.qnn.noisy import sample_expectation
-from qcnn_tl.qnn.readout import predict
+from qcnn_tl.qnn.readout import accuracy
 from qcnn_tl.reports.stats import MeanStd
 from qcnn_tl.results import RunResult
 from qcnn_tl.training.config import TrainConfig
@@ -59,20 +60,16 @@ def evaluate_cell(
     template = build_qcnn(config.ansatz, config.pooling, encoding=config.encoding)
     weights = torch.tensor([r.weights for r in records], dtype=torch.float64)
     model = noisy_model(template, device, config=config, replicas=len(records), initial_weights=weights)
-    prepared = model.prepare(data.test_features)
-    with torch.no_grad():
-        values = torch.cat(
-            [model(prepared[i : i + 64].expand(len(records), -1, -1)) for i in range(0, len(prepared), 64)], dim=-1
-        )
+    values = expectations(model, model.prepare(data.test_features))  # (R, N), the sweep's own evaluation path
     labels = data.test_labels
     out = []
     for r, record in enumerate(records):
         sampled = sample_expectation(values[r], shots, seed=record.config.seed)
-        noisy = float((predict(values[r], 2) == labels).double().mean())
+        noisy = accuracy(values[r], labels)
         stored = record.noisy_test_accuracy.get(device)
         if stored is not None and abs(stored - noisy) > 1e-6:  # the sweep stores float32
             raise RuntimeError(f"{record.model.name} seed {record.config.seed}: {noisy} here, {stored} in the sweep")
-        out.append((record.test_accuracy, noisy, float((predict(sampled, 2) == labels).double().mean())))
+        out.append((record.test_accuracy, noisy, accuracy(sampled, labels)))
     return out
 
 
